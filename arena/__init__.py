@@ -1,0 +1,3 @@
+"""Kit Arena: a PyBullet simulator and challenge arena for kit robots."""
+
+__version__ = "0.1.0"
