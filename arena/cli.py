@@ -1,0 +1,268 @@
+"""The `arena` command (layer 9)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
+from pathlib import Path
+
+from . import __version__
+from .errors import ArenaError
+
+DEFAULT_DB = Path("arena-results") / "results.sqlite"
+
+
+def _console():
+    from rich.console import Console
+
+    # piped output (logs, CI) gets a fixed wide layout instead of rich's 80-column default
+    return Console(highlight=False, width=None if sys.stdout.isatty() else 140)
+
+
+# -- run ---------------------------------------------------------------------------------------------
+def _print_result(r, console) -> None:
+    from rich.table import Table
+
+    t = Table(title=f"{r.world}  robot={r.robot}  agent={r.agent}  seed={r.seed}", title_justify="left")
+    t.add_column("term")
+    t.add_column("value", justify="right")
+    t.add_column("weight", justify="right")
+    t.add_column("points", justify="right")
+    for name, term in r.score["terms"].items():
+        t.add_row(name, f"{term['value']:.4f}", f"{term['weight']:g}", f"{term['points']:.2f}")
+    t.add_row("[b]total[/b]", "", "", f"[b]{r.score['total']:.2f}[/b]")
+    console.print(t)
+    status = r.status + (f" - {r.reason}" if r.reason else "")
+    console.print(f"status     {status}")
+    console.print(f"finished   {'yes' if r.score['finished'] else 'no'} (tie-break {r.score['tiebreak_s']:.2f} s)")
+    rtf = r.sim_time / r.wall_time if r.wall_time > 0 else float("inf")
+    console.print(f"sim time   {r.sim_time:.2f} s   wall time {r.wall_time:.2f} s   ({rtf:.0f}x real time)")
+    console.print(f"trajectory {r.digest}   isolation {r.isolation}")
+    if r.output.strip():
+        console.print("controller output (capped):")
+        console.print(r.output.rstrip(), markup=False)
+
+
+def cmd_run(args) -> int:
+    from .runner import run_episode
+    from .sandbox import Limits
+
+    limits = Limits(step_s=args.step_ms / 1000.0) if args.step_ms else Limits()
+    r = run_episode(args.world, args.robot, args.agent, seed=args.seed, limits=limits, isolation=args.isolation)
+    if args.json:
+        print(json.dumps(r.as_dict(), sort_keys=True))
+    else:
+        _print_result(r, _console())
+    if args.db:
+        from .store import Store
+
+        Store(args.db).add(r)
+    return 0
+
+
+# -- demo --------------------------------------------------------------------------------------------
+def _demo_job(job):
+    from .runner import run_episode
+
+    world, robot, agent, seed = job
+    return run_episode(world, robot, agent, seed=seed)
+
+
+def demo_jobs(seeds: int) -> list[tuple]:
+    """Every bundled agent on every bundled world it targets, for each seed."""
+    from .content import listing
+    from .runner import load_agent_manifest
+    from .worldspec import load_world
+
+    worlds = {}
+    for wf in listing("worlds"):
+        spec = load_world(wf)
+        worlds[spec.id] = (wf, spec)
+    jobs = []
+    for agent in listing("agents"):
+        man = load_agent_manifest(agent) if agent.is_dir() else {"worlds": [], "robot": None}
+        for wid in man["worlds"]:
+            if wid in worlds:
+                wf, spec = worlds[wid]
+                for seed in range(seeds):
+                    jobs.append((str(wf), man["robot"] or spec.robot, str(agent), seed))
+    return jobs
+
+
+def cmd_demo(args) -> int:
+    from rich.progress import Progress
+
+    from .store import Store
+
+    console = _console()
+    jobs = demo_jobs(args.seeds)
+    if not jobs:
+        raise ArenaError("no bundled agent targets a bundled world (check agents/*/agent.toml)")
+    store = Store(args.db)
+    console.print(f"Kit Arena {__version__} demo: {len(jobs)} episodes on {args.workers} workers; results in {args.db}")
+    t0 = time.perf_counter()
+    results = []
+    with Progress(console=console, transient=True) as progress, \
+            ProcessPoolExecutor(args.workers, mp_context=get_context("spawn")) as pool:
+        task = progress.add_task("episodes", total=len(jobs))
+        for r in pool.map(_demo_job, jobs):
+            store.add(r)
+            results.append(r)
+            progress.advance(task)
+    wall = time.perf_counter() - t0
+    failed = [r for r in results if r.status != "OK"]
+    for r in failed:
+        console.print(f"[red]{r.agent} on {r.world} seed {r.seed}: {r.status} - {r.reason}[/red]")
+    _print_leaderboard(store.leaderboard(), console)
+    sim = sum(r.sim_time for r in results)
+    console.print(f"{len(results)} episodes, {sim:.0f} s simulated in {wall:.1f} s wall ({sim / wall:.0f}x real time)")
+    return 0
+
+
+# -- leaderboard -------------------------------------------------------------------------------------
+def _print_leaderboard(rows: list[dict], console) -> None:
+    from rich.table import Table
+
+    worlds = sorted({r["world"] for r in rows})
+    for w in worlds:
+        t = Table(title=f"Leaderboard - {w}", title_justify="left")
+        for col, just in (("#", "right"), ("agent", "left"), ("robot", "left"), ("runs", "right"),
+                          ("mean score", "right"), ("min", "right"), ("max", "right"), ("tie-break s", "right"),
+                          ("failures", "right")):
+            t.add_column(col, justify=just)
+        for r in rows:
+            if r["world"] == w:
+                t.add_row(str(r["rank"]), r["agent"], r["robot"], str(r["runs"]), f"{r['mean']:.2f}",
+                          f"{r['min']:.2f}", f"{r['max']:.2f}", f"{r['tiebreak']:.2f}", str(r["failures"]))
+        console.print(t)
+    if not worlds:
+        console.print("no results yet: run `arena demo` or `arena run ... --db PATH`")
+
+
+def cmd_leaderboard(args) -> int:
+    from .store import Store
+
+    if not Path(args.db).is_file():
+        raise ArenaError(f"no results database at {args.db} (fix: run `arena demo` first or pass --db PATH)")
+    rows = Store(args.db).leaderboard(args.world)
+    if args.format == "json":
+        print(json.dumps(rows, sort_keys=True))
+    else:
+        _print_leaderboard(rows, _console())
+    return 0
+
+
+# -- content -------------------------------------------------------------------------------------------
+def cmd_check(args) -> int:
+    from .tomlio import load_toml
+
+    bad = 0
+    for f in args.files:
+        p = Path(f)
+        try:
+            data = load_toml(p)
+            if "parts" in data:
+                from .assembly import assemble, size_mm
+                from .robotspec import load_robot
+
+                spec = load_robot(p)
+                size = size_mm(assemble(spec))
+                print(f"{p}: ok - robot {spec.name!r}, {len(spec.parts)} parts, {spec.mass:.3f} kg, "
+                      f"{size[0]:.0f} x {size[1]:.0f} x {size[2]:.0f} mm")
+            else:
+                from .world import World
+                from .worldspec import load_world
+
+                spec = load_world(p)
+                World(spec)
+                print(f"{p}: ok - world {spec.id}, {len(spec.terms)} score terms, {spec.time_limit:g} s")
+        except ArenaError as exc:
+            print(f"{exc}", file=sys.stderr)
+            bad += 1
+    return 1 if bad else 0
+
+
+def cmd_parts(args) -> int:
+    from rich.table import Table
+
+    from .catalogue import catalogue
+
+    t = Table(title="Parts catalogue", title_justify="left")
+    for c in ("id", "kind", "mass g", "size mm", "description"):
+        t.add_column(c)
+    for p in catalogue().values():
+        t.add_row(p.id, p.kind, f"{p.mass * 1000:.0f}", " x ".join(f"{s:g}" for s in p.size), p.description)
+    _console().print(t)
+    return 0
+
+
+def cmd_list(args) -> int:
+    from .content import listing
+
+    for kind in ("worlds", "robots", "agents"):
+        print(f"{kind}:")
+        for p in listing(kind):
+            print(f"  {p.stem if p.suffix else p.name:20s} {p}")
+    return 0
+
+
+# -- entry point ---------------------------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="arena", description="Kit Arena: simulate, score and rank kit-robot controllers.")
+    ap.add_argument("--version", action="version", version=f"kit-arena {__version__}")
+    sub = ap.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("run", help="run one episode and print its score card")
+    p.add_argument("--world", required=True, help="world name (e.g. line-follow) or path to a world file")
+    p.add_argument("--robot", default=None, help="robot name or path to a build file (default: the world's robot)")
+    p.add_argument("--agent", required=True, help="agent folder or .py file")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--json", action="store_true", help="print the result as one JSON object")
+    p.add_argument("--db", default=None, help="also store the result in this SQLite file")
+    p.add_argument("--isolation", default="auto", choices=("auto", "bwrap", "rlimit"))
+    p.add_argument("--step-ms", type=float, default=None, help="per-step deadline for the controller (ms)")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("demo", help="run every bundled agent on its worlds and print the leaderboard")
+    p.add_argument("--db", default=str(DEFAULT_DB), help=f"results database (default {DEFAULT_DB})")
+    p.add_argument("--seeds", type=int, default=3)
+    p.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("leaderboard", help="print the leaderboard from a results database")
+    p.add_argument("--db", default=str(DEFAULT_DB))
+    p.add_argument("--world", default=None, help="only this world id")
+    p.add_argument("--format", default="table", choices=("table", "json"))
+    p.set_defaults(func=cmd_leaderboard)
+
+    p = sub.add_parser("check", help="check robot and world files; every problem with its key and fix")
+    p.add_argument("files", nargs="+")
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("parts", help="list the parts catalogue")
+    p.set_defaults(func=cmd_parts)
+
+    p = sub.add_parser("list", help="list the worlds, robots and agents found")
+    p.set_defaults(func=cmd_list)
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except ArenaError as exc:
+        print(f"arena: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("arena: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,403 @@
+"""Kit devices (layer 3): motor and sensor models with the brick's units and timing.
+
+Every random quantity comes from a numpy Generator handed in at reset: a per-device bias drawn
+once per seed, and noise drawn per reading. See docs/parts.md for each figure and its source.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from .catalogue import Part
+from .mat import Mat
+from .units import COLOR_RGB, Color, ncm, rpm_to_rad_s, to_deg
+
+NOMINAL_V = 9.0
+
+
+# --------------------------------------------------------------------------------------------------
+# Motors
+# --------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class MotorModel:
+    """A DC motor with gearbox, seen at its output shaft (SI units)."""
+
+    stall_torque: float  # N*m at 9 V, friction included (what a stall test measures)
+    no_load_speed: float  # rad/s at 9 V, friction included
+    friction: float  # N*m, Coulomb (gear train)
+    viscous: float  # N*m*s/rad
+    drive_offset: float  # duty fraction lost in the driver before torque appears
+    max_speed: float  # rad/s the firmware regulates up to
+
+    @classmethod
+    def from_part(cls, part: Part) -> MotorModel:
+        return cls(stall_torque=ncm(part.param("stall_torque_ncm")),
+                   no_load_speed=rpm_to_rad_s(part.param("no_load_rpm")),
+                   friction=ncm(part.param("gear_friction_ncm", 0.0)),
+                   viscous=part.param("viscous_friction", 0.0),
+                   drive_offset=part.param("drive_offset", 0.0),
+                   max_speed=math.radians(part.param("max_speed_dps")))
+
+    @property
+    def ideal_stall(self) -> float:
+        return self.stall_torque + self.friction
+
+    @property
+    def ideal_speed(self) -> float:
+        """Speed where the driven torque line reaches zero, so that at full duty the net torque
+        (drive - friction - viscous) vanishes exactly at the published no-load speed."""
+        w = self.no_load_speed
+        return w / (1.0 - (self.friction + self.viscous * w) / self.ideal_stall)
+
+    def drive(self, duty: float, omega: float, volts: float) -> tuple[float, float]:
+        """The implicit motor for one physics step: (target speed, max torque) at the output.
+
+        The torque-speed line at duty u runs from the stall torque k(u) = T_s (u - d) / (1 - d) at
+        rest to zero at u * w0; d is the driver's offset (an NXT under 11.5 N*cm stalls below
+        40 % duty). Net torque is that line minus friction; its zero is the speed the constraint
+        solver drives to, and its value at the current speed is the most it may use. The solver
+        integrates implicitly, so the model is stable at any physics period.
+        """
+        s = volts / NOMINAL_V
+        a = abs(duty)
+        sign = 1.0 if duty >= 0 else -1.0
+        w = omega * sign  # speed in the driven direction
+        d = self.drive_offset
+        k = self.ideal_stall * s * max(0.0, a - d) / (1.0 - d) if a > d else 0.0
+        if k <= self.friction:  # cannot overcome the gears: friction holds (or brakes) the shaft
+            return 0.0, self.friction - k + self.viscous * abs(omega)
+        w0 = a * self.ideal_speed * s
+        target = (k - self.friction) / (k / w0 + self.viscous)
+        net = k * (1.0 - w / w0) - math.copysign(self.friction, w if w else 1.0) - self.viscous * w
+        return sign * target, max(abs(net), 1e-4)
+
+    def coast(self, omega: float) -> tuple[float, float]:
+        return 0.0, self.friction + self.viscous * abs(omega)
+
+    def brake(self, omega: float, volts: float) -> tuple[float, float]:
+        """Shorted windings: back-EMF damping (the slope of the torque-speed line) plus friction."""
+        emf = self.ideal_stall / self.ideal_speed
+        return 0.0, self.friction + (emf + self.viscous) * abs(omega)
+
+
+class Motor:
+    """A servo motor on a port: duty, speed regulation, run to target, stop modes, encoder.
+
+    Commands follow pybricks: dc(duty), run(speed), run_target(speed, angle), stop (coast),
+    brake, hold. Regulation runs once per control period on the encoder reading, like the brick's
+    firmware; the DC model runs every physics step.
+    """
+
+    KP = 0.02  # duty per deg of position error
+    KD = 0.0006  # duty per deg/s of speed error
+    KI = 0.03  # duty per deg*s
+    MAX_ERR = 60.0  # deg: reference is held back beyond this (anti-windup, like pbio)
+    SPEED_WINDOW = 0.1  # s: speed estimated over 100 ms, as pybricks does
+    STALL_TIME = 0.2  # s at full effort without moving -> stalled
+
+    def __init__(self, part: Part, port: str, gear: float, positive: str, control_dt: float):
+        self.part, self.port, self.gear = part, port, gear
+        self.sign = 1.0 if positive == "clockwise" else -1.0
+        self.model = MotorModel.from_part(part)
+        self.dt = control_dt
+        self.window = max(1, int(round(self.SPEED_WINDOW / control_dt)))
+
+    def reset(self, rng: np.random.Generator, volts: float) -> None:
+        self.volts = volts
+        self.mode = "coast"
+        self.duty = 0.0
+        self.ref_speed = 0.0
+        self.ref_angle = 0.0
+        self.target: float | None = None
+        self.integral = 0.0
+        self.offset_deg = 0.0  # reset_angle() shifts the reported angle
+        self.history = [0.0] * (self.window + 1)
+        self.angle_true = 0.0  # deg, output shaft, pybricks sign
+        self.speed_est = 0.0
+        self.stall_timer = 0.0
+        self.stalled = False
+        self.applied = 0.0  # duty actually applied in the last period (after regulation)
+
+    # -- commands (pybricks units: deg, deg/s, duty -1..1) -----------------------------------------
+    def command(self, cmd: dict | float) -> None:
+        """A duty (float) or one of {"dc": u}, {"run": speed}, {"target": angle, "speed": s,
+        "then": "hold"|"brake"|"coast"}, {"stop": "coast"|"brake"|"hold"}."""
+        if isinstance(cmd, float):
+            self.mode, self.duty = "dc", cmd
+            return
+        if "dc" in cmd:
+            self.mode, self.duty = "dc", float(cmd["dc"])
+        elif "run" in cmd:
+            speed = float(np.clip(cmd["run"], -to_deg(self.model.max_speed), to_deg(self.model.max_speed)))
+            if self.mode not in ("run", "target", "hold"):
+                self.ref_angle, self.integral = self.angle_true, 0.0
+            self.mode, self.ref_speed = "run", speed
+        elif "target" in cmd:
+            if self.mode not in ("run", "target", "hold"):
+                self.ref_angle, self.integral = self.angle_true, 0.0
+            self.mode, self.target = "target", float(cmd["target"]) - self.offset_deg
+            self.ref_speed = min(abs(float(cmd.get("speed", 500.0))), to_deg(self.model.max_speed))
+            self.then = cmd.get("then", "hold")
+        elif "stop" in cmd:
+            how = cmd["stop"]
+            if how == "hold":
+                if self.mode not in ("run", "target", "hold"):
+                    self.integral = 0.0
+                self.mode, self.ref_angle, self.ref_speed = "hold", self.angle_true, 0.0
+            else:
+                self.mode = how
+        elif "reset_angle" in cmd:
+            self.offset_deg = float(cmd["reset_angle"]) - self.angle_true
+
+    @property
+    def done(self) -> bool:
+        return self.mode != "target"
+
+    # -- control period ----------------------------------------------------------------------------
+    def control(self, angle_joint: float) -> None:
+        """Once per control period: read the encoder, estimate speed, run regulation."""
+        self.angle_true = to_deg(angle_joint / self.gear) * self.sign
+        self.history.append(self.angle)
+        del self.history[0]
+        self.speed_est = (self.history[-1] - self.history[0]) / (self.window * self.dt)
+        if self.mode in ("run", "target", "hold"):
+            self.applied = self._regulate()
+        elif self.mode == "dc":
+            self.applied = self.duty
+        else:
+            self.applied = 0.0
+        effort = abs(self.applied) >= 0.99 if self.mode != "dc" else abs(self.applied) > 0.0
+        if effort and abs(self.speed_est) < 5.0:
+            self.stall_timer += self.dt
+        else:
+            self.stall_timer = 0.0
+        self.stalled = self.stall_timer >= self.STALL_TIME
+
+    def _regulate(self) -> float:
+        dt = self.dt
+        if self.mode == "run":
+            self.ref_angle += self.ref_speed * dt
+            ref_speed = self.ref_speed
+        elif self.mode == "target":
+            step = self.ref_speed * dt
+            gap = self.target - self.ref_angle
+            ref_speed = math.copysign(self.ref_speed, gap) if abs(gap) > step else gap / dt
+            self.ref_angle += ref_speed * dt
+            if abs(self.target - self.angle_true) < 2.0 and abs(self.speed_est) < 20.0 and abs(gap) <= step:
+                self.ref_angle = self.target
+                self.mode = {"hold": "hold", "brake": "brake", "coast": "coast"}.get(self.then, "hold")
+                if self.mode != "hold":
+                    return 0.0
+        else:
+            ref_speed = 0.0
+        measured = self.history[-1] - self.offset_deg
+        err = self.ref_angle - measured
+        if abs(err) > self.MAX_ERR:  # stalled or overloaded: hold the reference back
+            self.ref_angle = measured + math.copysign(self.MAX_ERR, err)
+            err = math.copysign(self.MAX_ERR, err)
+        else:
+            self.integral = float(np.clip(self.integral + err * dt, -20.0, 20.0))
+        ff = ref_speed / to_deg(self.model.no_load_speed * self.volts / NOMINAL_V)
+        u = ff + self.KP * err + self.KI * self.integral + self.KD * (ref_speed - self.speed_est)
+        return float(np.clip(u, -1.0, 1.0))
+
+    # -- physics step ------------------------------------------------------------------------------
+    def physics(self, omega_joint: float) -> tuple[float, float]:
+        """(target joint speed rad/s, max joint torque N*m) for one physics step."""
+        g, sign = self.gear, self.sign
+        omega = omega_joint / g * sign
+        if self.mode == "coast":
+            target, torque = self.model.coast(omega)
+        elif self.mode == "brake":
+            target, torque = self.model.brake(omega, self.volts)
+        else:
+            target, torque = self.model.drive(self.applied, omega, self.volts)
+        return target * g * sign, torque / g
+
+    @property
+    def angle(self) -> float:
+        """Encoder reading, deg: whole degrees (360 counts per turn)."""
+        return float(math.floor(self.angle_true + 0.5)) + self.offset_deg
+
+
+# --------------------------------------------------------------------------------------------------
+# Sensors
+# --------------------------------------------------------------------------------------------------
+@dataclass
+class SensorFrame:
+    """Where a sensor is this control step (world frame, m) and what it can look at."""
+
+    pos: np.ndarray
+    x_axis: np.ndarray  # the part's +x in the world
+    z_axis: np.ndarray  # the part's +z in the world
+
+
+class ColorSensor:
+    """Reflected light %, ambient %, colour id and raw RGB (0-1020) from the mat under the spot.
+
+    The reading falls off with height above the surface (inverse square beyond the nominal
+    16 mm working distance, as a lit spot spreads), and blends across a line's edge because
+    the mat is seen blurred over the spot.
+    """
+
+    NOMINAL_HEIGHT = 0.016  # m: full brightness up to here
+    NOISE = 0.6  # % (1 sigma)
+    BIAS = 2.0  # % (uniform +- per device, fixed for a seed)
+
+    quantities = ("reflection", "ambient", "color", "rgb")
+
+    def __init__(self, port: str, full: bool, lens_offset: float):
+        self.port = port
+        self.lens_offset = lens_offset  # m from the part centre to the lens, along -z
+        self.full = full  # colour sensor (True) or light sensor (reflection only)
+        if not full:
+            self.quantities = ("reflection", "ambient")
+
+    def reset(self, rng: np.random.Generator) -> None:
+        self.rng = rng
+        self.bias = rng.uniform(-self.BIAS, self.BIAS)
+        self.gain = rng.uniform(0.97, 1.03)
+
+    def read(self, frame: SensorFrame, mat: Mat, ambient: float) -> dict:
+        lens = frame.pos - frame.z_axis * self.lens_offset
+        h = float(lens[2])
+        seen = mat.sample(float(lens[0]), float(lens[1]))
+        if frame.z_axis[2] < 0.5 or h < 0:  # not looking down at the mat
+            falloff = 0.0
+        else:
+            falloff = min(1.0, (self.NOMINAL_HEIGHT / max(h, 1e-3)) ** 2)
+        refl = 100.0 * float(seen[3]) * falloff * self.gain + self.bias + self.rng.normal(0.0, self.NOISE)
+        out = {"reflection": float(np.clip(round(refl), 0, 100)),
+               "ambient": float(np.clip(round(ambient + self.rng.normal(0.0, 0.5)), 0, 100))}
+        if self.full:
+            rgb = np.clip(seen[:3] * falloff * self.gain * 1020.0 + self.rng.normal(0.0, 4.0, 3), 0, 1020).round()
+            out["rgb"] = rgb.astype(np.float32)
+            out["color"] = float(classify(rgb / 1020.0 / max(falloff, 1e-3), falloff > 0.1))
+        return out
+
+
+def classify(rgb: np.ndarray, surface: bool) -> int:
+    """Colour id from RGB (0..1, as if at the nominal height) the way the EV3 sensor does it:
+    the nearest nominal colour; NONE with no surface in range or nothing close."""
+    if not surface:
+        return int(Color.NONE)
+    best, best_d = Color.NONE, 0.25
+    for cid, nominal in COLOR_RGB.items():
+        d = float(np.linalg.norm(rgb - np.asarray(nominal) / 255.0)) / math.sqrt(3)
+        if d < best_d:
+            best, best_d = cid, d
+    return int(best)
+
+
+class UltrasonicSensor:
+    """A cone of rays; distance in mm (0-2550); 2550 = nothing seen.
+
+    21 rays (7 across +-21 deg, 3 rows over +-8 deg) as in published kit simulators; a ray whose
+    incidence on the surface exceeds 46 deg returns no echo (specular reflection). Readings
+    below the minimum range report the minimum; a new ping every 40 ms.
+    """
+
+    MAX_MM = 2550.0
+    MIN_MM = 30.0
+    RANGE = 2.55  # m
+    PERIOD = 0.04  # s
+    NOISE = 4.0  # mm
+    MAX_INCIDENCE = math.radians(46.0)
+    YAWS = np.radians(np.linspace(-21, 21, 7))
+    PITCHES = np.radians([-8.0, 0.0, 8.0])
+
+    quantities = ("distance",)
+
+    def __init__(self, port: str):
+        self.port = port
+        cy, sy = np.cos(self.YAWS), np.sin(self.YAWS)
+        dirs = [(math.cos(p) * c, math.cos(p) * s, math.sin(p)) for p in self.PITCHES for c, s in zip(cy, sy, strict=True)]
+        self.local_dirs = np.array(dirs)  # in the sensor frame, +x forward
+
+    def reset(self, rng: np.random.Generator) -> None:
+        self.rng = rng
+        self.bias = rng.uniform(-5.0, 5.0)
+        self.next_ping = 0.0
+        self.value = self.MAX_MM
+
+    def due(self, t: float) -> bool:
+        return t + 1e-9 >= self.next_ping
+
+    def update(self, t: float, frame_rot: np.ndarray, origin: np.ndarray, hits) -> None:
+        """hits: (body, fraction, pos, normal) per ray for the rays returned by ray_ends()."""
+        self.next_ping = t + self.PERIOD
+        best = math.inf
+        dirs = self.world_dirs
+        for k, (body, frac, _pos, normal) in enumerate(hits):
+            if body < 0:
+                continue
+            cos_inc = -float(np.dot(dirs[k], normal))
+            if cos_inc < math.cos(self.MAX_INCIDENCE):
+                continue
+            best = min(best, frac * self.RANGE)
+        if best == math.inf:
+            self.value = self.MAX_MM
+        else:
+            mm_ = best * 1000.0 + self.bias + self.rng.normal(0.0, self.NOISE)
+            self.value = float(np.clip(round(mm_), self.MIN_MM, self.MAX_MM - 1))
+
+    def ray_ends(self, frame_rot: np.ndarray, origin: np.ndarray):
+        self.world_dirs = self.local_dirs @ frame_rot.T
+        ends = origin + self.world_dirs * self.RANGE
+        return [tuple(origin)] * len(ends), [tuple(e) for e in ends]
+
+    def read(self) -> dict:
+        return {"distance": self.value}
+
+
+class GyroSensor:
+    """Rate (deg/s, +-440, whole deg/s) and angle (whole deg); positive clockwise seen from above,
+    as pybricks reports by default. The angle integrates the measured rate, so the per-device
+    bias makes it drift."""
+
+    MAX_RATE = 440.0
+    NOISE = 0.3  # deg/s
+    BIAS = 0.5  # deg/s, uniform +- per device
+
+    quantities = ("angle", "rate")
+
+    def __init__(self, port: str):
+        self.port = port
+
+    def reset(self, rng: np.random.Generator) -> None:
+        self.rng = rng
+        self.bias = rng.uniform(-self.BIAS, self.BIAS)
+        self.angle = 0.0
+        self.rate = 0.0
+
+    def update(self, yaw_rate: float, dyaw: float, dt: float) -> None:
+        """yaw_rate: rad/s about the sensor axis (counter-clockwise positive); dyaw: rad turned."""
+        rate = -to_deg(yaw_rate) + self.bias + self.rng.normal(0.0, self.NOISE)
+        self.rate = float(np.clip(rate, -self.MAX_RATE, self.MAX_RATE))
+        # the sensor integrates internally at 1 kHz: use the true turn plus the bias, not the
+        # sampled rate, unless it saturated
+        if abs(to_deg(yaw_rate)) < self.MAX_RATE:
+            self.angle += -to_deg(dyaw) + self.bias * dt
+        else:
+            self.angle += self.rate * dt
+
+    def read(self) -> dict:
+        return {"angle": float(math.floor(self.angle + 0.5)), "rate": float(round(self.rate))}
+
+
+class TouchSensor:
+    """Pressed (1) while its button or a bumper on it touches anything."""
+
+    quantities = ("pressed",)
+
+    def __init__(self, port: str, links: tuple[int, ...]):
+        self.port, self.links = port, links
+
+    def reset(self, rng: np.random.Generator) -> None:
+        self.pressed = 0.0
+
+    def read(self) -> dict:
+        return {"pressed": self.pressed}

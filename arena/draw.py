@@ -1,0 +1,97 @@
+"""Top-down pictures with numpy only (no OpenGL): the mat, walls, paths' start, robots.
+
+Used by the env's rgb_array render, the pygame viewer and `arena world show`.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .catalogue import catalogue
+from .mat import parse_color
+
+
+def _fill_polygon(img: np.ndarray, poly_px: np.ndarray, color, alpha: float = 1.0) -> None:
+    """Fill a convex polygon given in pixel coordinates (x = column, y = row)."""
+    h, w = img.shape[:2]
+    x0, y0 = np.floor(poly_px.min(axis=0)).astype(int)
+    x1, y1 = np.ceil(poly_px.max(axis=0)).astype(int)
+    x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1 + 1, w), min(y1 + 1, h)
+    if x0 >= x1 or y0 >= y1:
+        return
+    yy, xx = np.mgrid[y0:y1, x0:x1] + 0.5
+    inside = np.ones(xx.shape, dtype=bool)
+    n = len(poly_px)
+    area = 0.0
+    for i in range(n):
+        ax, ay = poly_px[i]
+        bx, by = poly_px[(i + 1) % n]
+        area += ax * by - bx * ay
+    sgn = 1.0 if area >= 0 else -1.0
+    for i in range(n):
+        ax, ay = poly_px[i]
+        bx, by = poly_px[(i + 1) % n]
+        inside &= sgn * ((bx - ax) * (yy - ay) - (by - ay) * (xx - ax)) >= 0
+    region = img[y0:y1, x0:x1]
+    c = np.asarray(color, dtype=np.float32)
+    region[inside] = (region[inside] * (1 - alpha) + c * alpha).astype(img.dtype)
+
+
+class TopDown:
+    """Renders a world from above at a fixed scale (m per pixel)."""
+
+    def __init__(self, world, scale: float = 0.004):
+        self.world, self.scale = world, scale
+        mat = world.mat
+        step = max(1, int(round(scale / mat.res)))
+        base = mat.image()[::step, ::step].copy()
+        self.scale = mat.res * step
+        self.w_m, self.h_m = mat.width, mat.height
+        self.base = base
+        for wall in world.spec.walls:
+            self._wall(base, wall)
+
+    def to_px(self, x, y):
+        return (np.asarray(x) + self.w_m / 2) / self.scale, (self.h_m / 2 - np.asarray(y)) / self.scale
+
+    def _rect(self, img, cx, cy, yaw, length, width, color, alpha=1.0):
+        c, s = math.cos(yaw), math.sin(yaw)
+        corners = np.array([(length / 2, width / 2), (length / 2, -width / 2), (-length / 2, -width / 2),
+                            (-length / 2, width / 2)])
+        pts = np.column_stack([cx + corners[:, 0] * c - corners[:, 1] * s, cy + corners[:, 0] * s + corners[:, 1] * c])
+        px, py = self.to_px(pts[:, 0], pts[:, 1])
+        _fill_polygon(img, np.column_stack([px, py]), color, alpha)
+
+    def _wall(self, img, wall):
+        (x0, y0), (x1, y1) = np.array(wall.start) / 1000, np.array(wall.end) / 1000
+        length = math.hypot(x1 - x0, y1 - y0) + wall.thickness / 1000
+        self._rect(img, (x0 + x1) / 2, (y0 + y1) / 2, math.atan2(y1 - y0, x1 - x0), length, wall.thickness / 1000,
+                   wall.color)
+
+    def robot(self, img: np.ndarray, robot, x: float, y: float, yaw: float, highlight=(255, 140, 0)) -> None:
+        """Draw every part's footprint, chassis parts first, then wheels and sensors."""
+        cat = catalogue()
+        c, s = math.cos(yaw), math.sin(yaw)
+        order = {"structure": 0, "brick": 1, "motor": 2, "caster": 3, "wheel": 4, "bumper": 5, "sensor": 6}
+        for pp in sorted(robot.asm.poses.values(), key=lambda q: order.get(q.part.kind, 9)):
+            part = cat[pp.part.part]
+            px, py = pp.pos[0], pp.pos[1]
+            wx, wy = x + px * c - py * s, y + px * s + py * c
+            color = parse_color(pp.part.color or part.color)
+            self._rect(img, wx, wy, yaw + math.atan2(2 * (pp.quat[3] * pp.quat[2]), 1 - 2 * pp.quat[2] ** 2),
+                       part.size[0] / 1000, part.size[1] / 1000, color, 0.95)
+        # a heading marker so the direction of travel is obvious
+        hx, hy = self.to_px(x + 0.06 * c, y + 0.06 * s)
+        cx, cy = self.to_px(x, y)
+        for t in np.linspace(0, 1, 12):
+            r, q = int(cy + (hy - cy) * t), int(cx + (hx - cx) * t)
+            if 0 <= r < img.shape[0] and 0 <= q < img.shape[1]:
+                img[max(r - 1, 0):r + 2, max(q - 1, 0):q + 2] = highlight
+
+    def frame(self, robots_and_poses) -> np.ndarray:
+        img = self.base.copy()
+        for robot, pose in robots_and_poses:
+            self.robot(img, robot, pose.x, pose.y, pose.yaw)
+        return img

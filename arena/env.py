@@ -1,0 +1,194 @@
+"""Gymnasium interface (layer 6): one robot in one challenge world."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+
+from .content import resolve
+from .draw import TopDown
+from .robot import Robot
+from .robotspec import RobotSpec, load_robot
+from .scoring import Scorer, Snapshot
+from .sim import CONTROL_DT, PHYSICS_DT, Sim
+from .world import World
+from .worldspec import WorldSpec, check_robot_fits, load_world
+
+TOPPLED_UP = 0.3  # the robot's up axis this close to horizontal counts as toppled
+
+
+def load_world_spec(world: str | Path | WorldSpec) -> WorldSpec:
+    return world if isinstance(world, WorldSpec) else load_world(resolve("worlds", world))
+
+
+def load_robot_spec(robot: str | Path | RobotSpec) -> RobotSpec:
+    return robot if isinstance(robot, RobotSpec) else load_robot(resolve("robots", robot))
+
+
+class ArenaEnv(gym.Env):
+    """A kit robot in a Kit Arena challenge world.
+
+    ## Description
+    The robot is built from kit parts (a robot build file) and placed in a challenge world (a
+    world file). Physics is PyBullet; motors are DC models with the brick's regulation; sensors
+    read the world the way the real parts do (see docs/parts.md).
+
+    ## Action Space
+    `Box(-1, 1, (n_motors,), float32)`: one entry per motor port in port order (A, B, C, D as
+    present), as duty (`action_mode="duty"`, default) or as a speed target in units of the
+    motor's maximum speed regulated by the brick's speed loop (`action_mode="speed"`).
+
+    ## Observation Space
+    `Dict` keyed `<port>/<quantity>` in the brick's units, each a float32 array of shape (1,)
+    (or (3,) for `rgb`): `S3/reflection` %, `S3/ambient` %, `S3/color` id 0-7, `S3/rgb` 0-1020,
+    `S4/distance` mm (2550 = nothing seen), `S2/angle` deg, `S2/rate` deg/s, `S1/pressed` 0/1,
+    `B/angle` deg, `B/speed` deg/s. Wrap in `gymnasium.wrappers.FlattenObservation` for one
+    vector (keys in sorted order).
+
+    ## Rewards
+    The increase of the world's score each step (so the return is the final score). Each score
+    term is in `info["score/<term>"]`, the total in `info["score/total"]`.
+
+    ## Starting State
+    The world's start pose with its seeded jitter; sensor biases drawn per device from the seed.
+
+    ## Episode End
+    Terminated when the world's finish condition is met or the robot topples; truncated at the
+    world's time limit.
+
+    ## Arguments
+    `world` (name, path or WorldSpec), `robot` (name, path or RobotSpec; default: the world's),
+    `render_mode` ("rgb_array" top-down numpy picture, or "human" pygame window),
+    `action_mode` ("duty" | "speed"), `control_dt` / `physics_dt` (s).
+
+    ## Version History
+    v0: first version.
+    """
+
+    metadata = {"render_modes": ["rgb_array", "human"], "render_fps": 25}
+
+    def __init__(self, world: str | Path | WorldSpec = "line-follow", robot: str | Path | RobotSpec | None = None,
+                 render_mode: str | None = None, action_mode: str = "duty", control_dt: float = CONTROL_DT,
+                 physics_dt: float = PHYSICS_DT):
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(f"render_mode {render_mode!r}: use one of {self.metadata['render_modes']} or None")
+        if action_mode not in ("duty", "speed"):
+            raise ValueError(f"action_mode {action_mode!r}: use 'duty' or 'speed'")
+        self.world_spec = load_world_spec(world)
+        self.robot_spec = load_robot_spec(robot if robot is not None else self.world_spec.robot)
+        self.world = World(self.world_spec)
+        self.sim = Sim(physics_dt, control_dt)
+        self.robot = Robot(self.robot_spec, control_dt)
+        check_robot_fits(self.world_spec, self.robot_spec.name, self.robot.size_mm, self.robot.mass)
+        self.scorer = Scorer(self.world)
+        self.render_mode, self.action_mode = render_mode, action_mode
+        self.metadata = dict(self.metadata, render_fps=int(round(1.0 / control_dt / max(1, round(0.04 / control_dt)))))
+        self.keys = self.robot.obs_keys()
+        self.observation_space = spaces.Dict({
+            k.key: spaces.Box(k.low, k.high, k.shape or (1,), np.float32) for k in self.keys})
+        self.action_space = spaces.Box(-1.0, 1.0, (len(self.robot.ports),), np.float32)
+        self.max_steps = int(round(self.world_spec.time_limit / control_dt))
+        self._topdown: TopDown | None = None
+        self._window = None
+        self.steps = 0
+
+    # -- gymnasium API ---------------------------------------------------------------------------
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        super().reset(seed=seed)
+        # two independent child streams: the layout (same for every entrant) and device noise
+        ss = np.random.SeedSequence(int(self.np_random.integers(0, 2**63)))
+        layout_ss, device_ss = ss.spawn(2)
+        self.layout_rng = np.random.default_rng(layout_ss)
+        device_rngs = [np.random.default_rng(s) for s in device_ss.spawn(self.robot.n_devices())]
+        self.sim.reset()
+        self.static_bodies = self.world.build(self.sim)
+        start = self.world.start_pose(0, self.layout_rng)
+        self.robot.spawn(self.sim, start.x, start.y, start.heading, device_rngs)
+        self.steps = 0
+        self.scorer.reset()
+        self.last_obs = self.robot.sense(0.0, self.world.mat, self.world.ambient)
+        self.scorer.update(self._snapshot())
+        self.score = self.scorer.total
+        return self._obs(self.last_obs), self._info()
+
+    def step(self, action):
+        a = np.asarray(action, dtype=np.float64).reshape(-1)
+        if a.shape != self.action_space.shape:
+            raise ValueError(f"action has shape {a.shape}, expected {self.action_space.shape}")
+        a = np.clip(np.nan_to_num(a, nan=0.0, posinf=1.0, neginf=-1.0), -1.0, 1.0)
+        if self.action_mode == "duty":
+            cmds = {p: float(u) for p, u in zip(self.robot.ports, a, strict=True)}
+        else:
+            cmds = {p: {"run": float(u) * math.degrees(self.robot.motors[p].model.max_speed)}
+                    for p, u in zip(self.robot.ports, a, strict=True)}
+        obs, reward, terminated, truncated, info = self.step_commands(cmds)
+        return self._obs(obs), reward, terminated, truncated, info
+
+    def step_commands(self, commands: dict):
+        """One control period with brick-level motor commands (see Motor.command); returns the raw
+        observation dict (floats and small arrays), reward, terminated, truncated, info."""
+        self.robot.command(commands)
+        self.robot.control()
+        for _ in range(self.sim.substeps):
+            self.robot.physics()
+            self.sim.step()
+        self.steps += 1
+        t = self.steps * self.sim.control_dt
+        self.last_obs = self.robot.sense(t, self.world.mat, self.world.ambient)
+        self.scorer.update(self._snapshot())
+        total = self.scorer.total
+        reward, self.score = total - self.score, total
+        terminated = self.scorer.finished or self.robot.pose.up < TOPPLED_UP
+        truncated = self.steps >= self.max_steps and not terminated
+        if self.render_mode == "human":
+            self.render()
+        return self.last_obs, float(reward), bool(terminated), bool(truncated), self._info()
+
+    @property
+    def time(self) -> float:
+        return self.steps * self.sim.control_dt
+
+    def _snapshot(self) -> Snapshot:
+        p = self.robot.pose
+        return Snapshot(self.time, p.x, p.y, p.yaw, p.up)
+
+    def _obs(self, raw: dict) -> dict:
+        return {k.key: np.array(raw[k.key], dtype=np.float32).reshape(k.shape or (1,)) for k in self.keys}
+
+    def _info(self) -> dict:
+        info = {f"score/{k}": float(v) for k, v in self.scorer.values().items()}
+        info["score/total"] = float(self.scorer.total)
+        info["time"] = self.time
+        return info
+
+    def score_card(self):
+        return self.scorer.card()
+
+    def state_digest(self) -> bytes:
+        return self.sim.state_digest([self.robot.body])
+
+    # -- rendering -------------------------------------------------------------------------------
+    def render(self):
+        if self.render_mode is None:
+            return None
+        if self._topdown is None:
+            self._topdown = TopDown(self.world)
+        frame = self._topdown.frame([(self.robot, self.robot.pose)])
+        if self.render_mode == "rgb_array":
+            return frame
+        from .viewer import Window  # pygame only when a window is asked for
+
+        if self._window is None:
+            self._window = Window(frame.shape[1], frame.shape[0], title=f"Kit Arena - {self.world_spec.id}")
+        self._window.show(frame, f"t={self.time:6.2f}s  score={self.score:7.2f}")
+        return None
+
+    def close(self):
+        if self._window is not None:
+            self._window.close()
+            self._window = None
+        self.sim.close()

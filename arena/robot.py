@@ -1,0 +1,187 @@
+"""A robot in a world (layer 4): its multibody, its devices by port, and what it observes.
+
+Per control step: motors read their encoders and regulate; then, every physics step, each motor's
+DC model sets its wheel's implicit velocity motor; then sensors read the new state. Pose and
+velocity are fetched once per control step and shared by every sensor.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from .assembly import Assembly, assemble, size_mm
+from .catalogue import catalogue
+from .devices import ColorSensor, GyroSensor, Motor, SensorFrame, TouchSensor, UltrasonicSensor
+from .mat import Mat
+from .robotspec import RobotSpec
+from .sim import Sim, matrix, quat_from_rpy, yaw_of
+
+
+@dataclass(frozen=True)
+class ObsKey:
+    key: str  # "<port>/<quantity>"
+    low: float
+    high: float
+    shape: tuple[int, ...] = ()
+
+
+QUANTITY_RANGES = {
+    "reflection": (0.0, 100.0, ()), "ambient": (0.0, 100.0, ()), "color": (0.0, 7.0, ()),
+    "rgb": (0.0, 1020.0, (3,)), "distance": (0.0, 2550.0, ()), "angle": (-1e7, 1e7, ()),
+    "rate": (-440.0, 440.0, ()), "pressed": (0.0, 1.0, ()), "speed": (-2000.0, 2000.0, ()),
+}
+
+
+@dataclass
+class Pose:
+    """The robot origin (ground below the axle centre) in the world, this control step."""
+
+    x: float
+    y: float
+    z: float
+    yaw: float
+    up: float  # z component of the robot's up axis: 1 upright, < 0.5 toppled
+
+
+class Robot:
+    def __init__(self, spec: RobotSpec, control_dt: float, name: str = "robot"):
+        self.spec, self.name, self.control_dt = spec, name, control_dt
+        self.asm: Assembly = assemble(spec)
+        cat = catalogue()
+        self.volts_nominal = float(cat[spec.brick.part].param("battery_v", 9.0))
+        self.motors: dict[str, Motor] = {}
+        for m in spec.motors:
+            wheel = next((w for w in spec.by_kind("wheel") if w.motor == m.id), None)
+            self.motors[m.port] = Motor(cat[m.part], m.port, wheel.gear if wheel else 1.0, m.direction, control_dt)
+        self.motor_ids = {m.port: m.id for m in spec.motors}
+        self.sensors: dict[str, object] = {}
+        self.sensor_parts = {}
+        for s in spec.sensors:
+            kind = cat[s.part].param("sensor")
+            if kind == "color":
+                dev = ColorSensor(s.port, full=s.part == "color-sensor", lens_offset=cat[s.part].size[2] / 2000.0)
+            elif kind == "ultrasonic":
+                dev = UltrasonicSensor(s.port)
+            elif kind == "gyro":
+                dev = GyroSensor(s.port)
+            else:
+                dev = TouchSensor(s.port, self.asm.touch_links[s.id])
+            self.sensors[s.port] = dev
+            self.sensor_parts[s.port] = s.id
+        # motors drive wheel joints; a motor without a wheel turns a free output (no joint)
+        self.joint_of = {port: self.asm.wheel_link.get(mid) for port, mid in self.motor_ids.items()}
+        self.size_mm = size_mm(self.asm)
+        self.mass = self.asm.mass
+        self.body = -1
+
+    # -- what it observes and commands --------------------------------------------------------------
+    def obs_keys(self) -> list[ObsKey]:
+        keys = []
+        for port in sorted(self.sensors, key=lambda p: int(p[1:])):
+            for q in self.sensors[port].quantities:
+                lo, hi, shape = QUANTITY_RANGES[q]
+                keys.append(ObsKey(f"{port}/{q}", lo, hi, shape))
+        for port in self.motors:
+            keys.append(ObsKey(f"{port}/angle", *QUANTITY_RANGES["angle"]))
+            keys.append(ObsKey(f"{port}/speed", *QUANTITY_RANGES["speed"]))
+        return keys
+
+    @property
+    def ports(self) -> list[str]:
+        """Motor ports in order: the action vector's order."""
+        return list(self.motors)
+
+    # -- lifecycle -----------------------------------------------------------------------------------
+    def spawn(self, sim: Sim, x: float, y: float, heading: float, rng_devices: list[np.random.Generator],
+              volts: float | None = None) -> None:
+        """Place the robot with its origin at (x, y) on the ground facing `heading` (rad)."""
+        self.sim = sim
+        quat = quat_from_rpy((0.0, 0.0, heading))
+        com = matrix(quat) @ self.asm.com
+        self.body = sim.add_body(self.asm.base, self.asm.links, (x + com[0], y + com[1], com[2] + 0.0005), quat)
+        self.joints = [j for j in self.joint_of.values() if j is not None]
+        self.joint_ports = [p for p, j in self.joint_of.items() if j is not None]
+        self.volts = self.volts_nominal if volts is None else volts
+        rngs = iter(rng_devices)
+        for m in self.motors.values():
+            m.reset(next(rngs), self.volts)
+        for s in self.sensors.values():
+            s.reset(next(rngs))
+        self.prev_yaw = heading
+        self.time = 0.0
+        self._fetch_state()
+
+    def n_devices(self) -> int:
+        return len(self.motors) + len(self.sensors)
+
+    # -- stepping ---------------------------------------------------------------------------------------
+    def command(self, commands: dict) -> None:
+        for port, cmd in commands.items():
+            self.motors[port].command(cmd)
+
+    def control(self) -> None:
+        """Start of a control period: encoders and regulation."""
+        if self.joints:
+            angles, _ = self.sim.joint_states(self.body, self.joints)
+            for port, a in zip(self.joint_ports, angles, strict=True):
+                self.motors[port].control(a)
+
+    def physics(self) -> None:
+        """Before each physics step: every motor's DC model sets its implicit velocity motor."""
+        if not self.joints:
+            return
+        _, vels = self.sim.joint_states(self.body, self.joints)
+        targets, torques = [], []
+        for port, w in zip(self.joint_ports, vels, strict=True):
+            t, f = self.motors[port].physics(w)
+            targets.append(t)
+            torques.append(f)
+        self.sim.drive_joints(self.body, self.joints, targets, torques)
+
+    def _fetch_state(self) -> None:
+        pos, quat = self.sim.pose(self.body)
+        self.base_pos, self.base_quat = np.array(pos), quat
+        self.rot = matrix(quat)
+        self.lin_vel, self.ang_vel = self.sim.velocity(self.body)
+        origin = self.base_pos - self.rot @ self.asm.com
+        self.pose = Pose(float(origin[0]), float(origin[1]), float(origin[2]), yaw_of(quat), float(self.rot[2, 2]))
+
+    def _frame(self, port: str) -> SensorFrame:
+        pp = self.asm.poses[self.sensor_parts[port]]
+        pos = self.base_pos + self.rot @ (pp.pos - self.asm.com)
+        r = self.rot @ matrix(pp.quat)
+        return SensorFrame(pos, r[:, 0], r[:, 2])
+
+    def sense(self, t: float, mat: Mat, ambient: float) -> dict:
+        """After the physics steps of a control period: fetch state once, read every device."""
+        self._fetch_state()
+        dt = self.control_dt
+        dyaw = (self.pose.yaw - self.prev_yaw + math.pi) % (2 * math.pi) - math.pi
+        self.prev_yaw = self.pose.yaw
+        obs: dict = {}
+        for port, dev in self.sensors.items():
+            if isinstance(dev, ColorSensor):
+                vals = dev.read(self._frame(port), mat, ambient)
+            elif isinstance(dev, UltrasonicSensor):
+                if dev.due(t):
+                    fr = self._frame(port)
+                    rot = self.rot @ matrix(self.asm.poses[self.sensor_parts[port]].quat)
+                    starts, ends = dev.ray_ends(rot, fr.pos + fr.x_axis * 0.013)
+                    dev.update(t, rot, fr.pos, self.sim.rays(starts, ends))
+                vals = dev.read()
+            elif isinstance(dev, GyroSensor):
+                fr = self._frame(port)
+                dev.update(float(np.dot(self.ang_vel, fr.z_axis)), dyaw, dt)
+                vals = dev.read()
+            else:
+                dev.pressed = 1.0 if any(self.sim.contacts(self.body, link + 0) for link in dev.links) else 0.0
+                vals = dev.read()
+            for q, v in vals.items():
+                obs[f"{port}/{q}"] = v
+        for port, m in self.motors.items():
+            obs[f"{port}/angle"] = m.angle
+            obs[f"{port}/speed"] = float(round(m.speed_est))
+        return obs

@@ -1,0 +1,228 @@
+"""Controllers in their own process (layer 7): the protocol, action validation, episodes.
+
+The arena never imports a controller. It starts `python -m arena.agent_host` in a sandbox
+(arena.sandbox), talks JSON lines to it, validates every action, and turns every failure into a
+status (ERROR / TIMEOUT / INVALID) with a reason instead of an exception.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import __version__
+from .content import resolve
+from .env import ArenaEnv
+from .errors import ArenaError
+from .sandbox import Limits, Sandbox, SandboxError
+from .units import MOTOR_PORTS
+
+OK, ERROR, TIMEOUT, INVALID = "OK", "ERROR", "TIMEOUT", "INVALID"
+COMMAND_KEYS = {"dc", "run", "target", "speed", "then", "stop", "reset_angle"}
+STOP_MODES = ("coast", "brake", "hold")
+
+
+class InvalidAction(Exception):
+    pass
+
+
+def _number(v, where: str) -> float:
+    # exact types only: a bool (or any subclass trick) is not a duty
+    if type(v) not in (int, float):
+        raise InvalidAction(f"{where} must be a number, got {type(v).__name__}")
+    f = float(v)
+    if not math.isfinite(f):
+        raise InvalidAction(f"{where} must be finite, got {v!r}")
+    return f
+
+
+def validate_action(action, ports: list[str]) -> dict:
+    """A controller's action -> motor commands, or InvalidAction with the reason.
+
+    Accepted: {"B": duty, ...} with duty in [-1, 1] (clipped), or per port a command dict
+    {"dc": u} | {"run": deg/s} | {"target": deg, "speed": deg/s, "then": stop} | {"stop": mode}.
+    Ports not mentioned keep their last command.
+    """
+    if type(action) is not dict:
+        raise InvalidAction(f"act() must return a dict of motor port -> duty, got {type(action).__name__}")
+    if len(action) > len(MOTOR_PORTS):
+        raise InvalidAction(f"act() returned {len(action)} entries; the robot has ports {', '.join(ports)}")
+    out: dict = {}
+    for port, cmd in action.items():
+        if port not in ports:
+            raise InvalidAction(f"unknown motor port {port!r}: this robot has {', '.join(ports)}")
+        if type(cmd) is dict:
+            bad = set(cmd) - COMMAND_KEYS
+            if bad or not cmd:
+                raise InvalidAction(f"port {port}: unknown command keys {sorted(bad)}; use dc, run, target/speed/then, stop")
+            c: dict = {}
+            for k, v in cmd.items():
+                if k in ("then", "stop"):
+                    if v not in STOP_MODES:
+                        raise InvalidAction(f"port {port}: {k} must be one of {', '.join(STOP_MODES)}")
+                    c[k] = v
+                else:
+                    c[k] = _number(v, f"port {port} {k}")
+            if "dc" in c:
+                c["dc"] = min(1.0, max(-1.0, c["dc"]))
+            out[port] = c
+        else:
+            out[port] = min(1.0, max(-1.0, _number(cmd, f"duty for port {port}")))
+    return out
+
+
+def plain_obs(raw: dict) -> dict:
+    """Observation as JSON-friendly numbers (lists for vectors), in the brick's units."""
+    return {k: (v.tolist() if hasattr(v, "tolist") else v) for k, v in raw.items()}
+
+
+def agent_hash(path: Path) -> str:
+    """Content hash of an agent (every file under its folder, or the single file)."""
+    h = hashlib.sha256()
+    files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+    for f in files:
+        h.update(str(f.relative_to(path.parent if path.is_file() else path)).encode())
+        h.update(f.read_bytes())
+    return h.hexdigest()[:16]
+
+
+@dataclass
+class EpisodeResult:
+    world: str
+    robot: str
+    agent: str
+    seed: int
+    status: str
+    reason: str
+    score: dict  # ScoreCard.as_dict()
+    steps: int
+    sim_time: float
+    wall_time: float
+    digest: str  # hash of the whole trajectory
+    isolation: str
+    output: str = ""
+    engine: str = __version__
+    agent_hash: str = ""
+    actions: list = field(default_factory=list, repr=False)
+
+    @property
+    def total(self) -> float:
+        return self.score["total"]
+
+    def as_dict(self, with_actions: bool = False) -> dict:
+        d = {k: getattr(self, k) for k in ("world", "robot", "agent", "agent_hash", "seed", "status", "reason",
+                                           "steps", "sim_time", "wall_time", "digest", "isolation", "engine", "output")}
+        d["score"] = self.score
+        if with_actions:
+            d["actions"] = self.actions
+        return d
+
+
+class ControllerProcess:
+    """One sandboxed controller: start, reset, act, close."""
+
+    def __init__(self, agent: Path, limits: Limits, isolation: str = "auto"):
+        self.agent = agent.resolve()
+        host = Path(__file__).resolve().parent / "agent_host.py"  # standard library only
+        self.sandbox = Sandbox([sys.executable, "-I", str(host)],
+                               readonly=[host.parent, self.agent if self.agent.is_dir() else self.agent.parent],
+                               limits=limits, isolation=isolation)
+
+    def _call(self, msg: dict, first: bool = False) -> dict:
+        reply = self.sandbox.request(msg, first=first)
+        if reply.get("type") == "error":
+            where = {"import": "while loading", "reset": "in reset()", "act": "in act()"}.get(reply.get("where"), "")
+            raise SandboxError(ERROR, f"controller raised {where}: {reply.get('message', '?')}"[:500])
+        return reply
+
+    def start(self, world_id: str, ports: list[str]) -> None:
+        self.sandbox.start()
+        self._call({"type": "init", "agent": str(self.agent), "world": world_id, "ports": ports}, first=True)
+
+    def reset(self, seed: int, info: dict) -> None:
+        self._call({"type": "reset", "seed": seed, "info": info})
+
+    def act(self, t_ms: int, obs: dict):
+        reply = self._call({"type": "act", "t": t_ms, "obs": obs})
+        if reply.get("type") != "action" or "action" not in reply:
+            raise SandboxError(INVALID, "controller sent a message that is not an action")
+        return reply["action"]
+
+    def close(self) -> str:
+        try:
+            self.sandbox.close()
+        finally:
+            pass
+        return self.sandbox.output()
+
+    @property
+    def isolation(self) -> str:
+        return self.sandbox.isolation
+
+
+def run_episode(world: str | Path, robot: str | Path | None, agent: str | Path, seed: int = 0,
+                limits: Limits | None = None, isolation: str = "auto", record: bool = False) -> EpisodeResult:
+    """Run one episode of one controller; never raises for anything the controller does."""
+    agent_path = resolve("agents", agent)
+    env = ArenaEnv(world, robot)
+    limits = limits or Limits()
+    ctl = ControllerProcess(agent_path, limits, isolation)
+    status, reason = OK, ""
+    actions: list = []
+    h = hashlib.sha256()
+    wall0 = time.perf_counter()
+    raw, info = env.reset(seed=seed)
+    raw = env.last_obs
+    ports = env.robot.ports
+    try:
+        ctl.start(env.world_spec.id, ports)
+        ctl.reset(seed, {"world": env.world_spec.id, "robot": env.robot_spec.name, "ports": ports,
+                         "control_ms": round(env.sim.control_dt * 1000)})
+        while True:
+            action = ctl.act(int(round(env.time * 1000)), plain_obs(raw))
+            try:
+                cmds = validate_action(action, ports)
+            except InvalidAction as exc:
+                raise SandboxError(INVALID, str(exc)) from None
+            if record:
+                actions.append(cmds)
+            raw, _r, terminated, truncated, info = env.step_commands(cmds)
+            h.update(env.state_digest())
+            if terminated or truncated:
+                break
+    except SandboxError as exc:
+        status, reason = exc.status, exc.reason
+    finally:
+        output = ctl.close()
+    card = env.score_card()
+    result = EpisodeResult(
+        world=env.world_spec.id, robot=env.robot_spec.name, agent=agent_path.stem if agent_path.is_file() else agent_path.name,
+        seed=seed, status=status, reason=reason, score=card.as_dict(), steps=env.steps, sim_time=round(env.time, 3),
+        wall_time=round(time.perf_counter() - wall0, 3), digest=h.hexdigest()[:32], isolation=ctl.isolation,
+        output=output, agent_hash=agent_hash(agent_path), actions=actions)
+    env.close()
+    return result
+
+
+def load_agent_manifest(agent_dir: Path) -> dict:
+    """agent.toml beside controller.py: name, robot, worlds (optional for a single .py agent)."""
+    from .tomlio import Table, load_toml
+
+    f = agent_dir / "agent.toml"
+    if not f.is_file():
+        return {"name": agent_dir.stem, "robot": None, "worlds": []}
+    t = Table(load_toml(f), str(f))
+    worlds = t.raw("worlds", [])
+    if not isinstance(worlds, list) or not all(isinstance(w, str) for w in worlds):
+        raise ArenaError(f"{f}: worlds: expected a list of world ids (fix: worlds = [\"LineFollow-v0\"])")
+    return {"name": t.str("name", agent_dir.name), "robot": t.str("robot", None), "worlds": worlds,
+            "description": t.str("description", ""), "author": t.str("author", "")}
+
+
+def _json_dumps(obj) -> str:
+    return json.dumps(obj, sort_keys=True)

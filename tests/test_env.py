@@ -1,0 +1,97 @@
+"""The Gymnasium env: API checks, seeding, determinism, rendering."""
+
+import gymnasium as gym
+import numpy as np
+import pytest
+from gymnasium.utils.env_checker import check_env
+
+import arena  # noqa: F401 - registers arena/<Id>
+from arena.env import ArenaEnv
+
+
+@pytest.fixture(scope="module")
+def env():
+    e = ArenaEnv("line-follow")
+    yield e
+    e.close()
+
+
+def test_registered_and_passes_check_env():
+    e = gym.make("arena/LineFollow-v0")
+    check_env(e.unwrapped, skip_render_check=True)
+    e.close()
+
+
+def test_spaces_follow_the_robot_build(env):
+    keys = set(env.observation_space.spaces)
+    assert {"S1/pressed", "S2/angle", "S2/rate", "S3/reflection", "S3/color", "S3/rgb", "S4/distance",
+            "B/angle", "B/speed", "C/angle", "C/speed"} <= keys
+    assert env.action_space.shape == (2,)
+
+
+def test_reset_places_robot_on_the_line(env):
+    obs, info = env.reset(seed=3)
+    assert obs["S3/reflection"][0] < 40  # the colour sensor starts over the black line
+    assert info["score/laps"] == 0.0
+    assert env.observation_space.contains(obs)
+
+
+def test_driving_forward_turns_the_encoders_and_scores(env):
+    env.reset(seed=0)
+    for _ in range(100):
+        obs, reward, term, trunc, info = env.step(np.array([0.5, 0.5], dtype=np.float32))
+    assert obs["B/angle"][0] > 300 and obs["C/angle"][0] > 300
+    assert 350 < obs["B/speed"][0] < 560  # half duty: about half of 1020 deg/s, less the load
+    assert info["time"] == pytest.approx(1.0)
+
+
+def rollout(seed: int, n: int = 150):
+    e = ArenaEnv("line-follow")
+    e.reset(seed=seed)
+    rng = np.random.default_rng(123)
+    trace = []
+    for _ in range(n):
+        obs, r, term, trunc, info = e.step(rng.uniform(-1, 1, 2).astype(np.float32))
+        trace.append((e.state_digest(), tuple(float(v[0]) for v in obs.values()), r))
+    e.close()
+    return trace
+
+
+def test_same_seed_same_rollout_different_seed_differs():
+    a, b, c = rollout(7), rollout(7), rollout(8)
+    assert a == b
+    assert a != c
+
+
+def test_reset_twice_with_a_seed_repeats_exactly(env):
+    def run():
+        env.reset(seed=11)
+        return [env.step(np.array([0.6, 0.2]))[0]["S2/angle"][0] for _ in range(60)] + [env.state_digest()]
+    assert run() == run()
+
+
+def test_nan_and_out_of_range_actions_are_made_safe(env):
+    env.reset(seed=0)
+    obs, *_ = env.step(np.array([np.nan, 1e300]))
+    assert all(np.all(np.isfinite(v)) for v in obs.values())
+    with pytest.raises(ValueError, match="shape"):
+        env.step(np.zeros(5))
+
+
+def test_rgb_array_render_shows_mat_and_robot():
+    e = ArenaEnv("line-follow", render_mode="rgb_array")
+    e.reset(seed=0)
+    frame = e.render()
+    assert frame.dtype == np.uint8 and frame.ndim == 3 and frame.shape[2] == 3
+    assert (frame.reshape(-1, 3) < 40).all(axis=1).any()  # the black line
+    assert (np.abs(frame.reshape(-1, 3).astype(int) - (255, 140, 0)).sum(axis=1) < 10).any()  # heading marker
+    e.close()
+
+
+def test_human_render_opens_a_pygame_window(monkeypatch):
+    monkeypatch.setenv("SDL_VIDEODRIVER", "dummy")
+    e = ArenaEnv("line-follow", render_mode="human")
+    e.reset(seed=0)
+    e.step(np.zeros(2))
+    assert e._window is not None and not e._window.closed
+    e.close()

@@ -1,0 +1,135 @@
+"""Controllers in their own process: the protocol, validation, statuses."""
+
+import os
+import textwrap
+
+import pytest
+
+from arena.runner import ERROR, INVALID, OK, TIMEOUT, InvalidAction, run_episode, validate_action
+from arena.sandbox import Limits
+
+PORTS = ["B", "C"]
+
+
+class IntSub(int):
+    pass
+
+
+@pytest.mark.parametrize("action, words", [
+    ([0.1, 0.2], "dict"),
+    ({"A": 0.5}, "unknown motor port"),
+    ({"B": "fast"}, "number"),
+    ({"B": True}, "number"),
+    ({"B": IntSub(1)}, "number"),
+    ({"B": float("nan")}, "finite"),
+    ({"B": float("inf")}, "finite"),
+    ({"B": [0.1]}, "number"),
+    ({"B": {"warp": 9}}, "unknown command"),
+    ({"B": {"stop": "explode"}}, "stop must be"),
+    ({f"P{i}": 0 for i in range(1000)}, "entries"),
+])
+def test_invalid_actions_are_named(action, words):
+    with pytest.raises(InvalidAction, match=words):
+        validate_action(action, PORTS)
+
+
+def test_valid_actions_are_clipped_and_structured():
+    assert validate_action({"B": 1e300, "C": -3}, PORTS) == {"B": 1.0, "C": -1.0}
+    assert validate_action({"B": {"run": 360}, "C": {"stop": "hold"}}, PORTS) == {"B": {"run": 360.0},
+                                                                                     "C": {"stop": "hold"}}
+
+
+def _agent(tmp_path, body: str):
+    f = tmp_path / "agent.py"
+    f.write_text(textwrap.dedent(body))
+    return f
+
+
+FAST = Limits(init_s=5.0, step_s=0.05, bank_s=0.5)
+
+
+def test_line_follower_completes_a_lap_in_its_own_process(root):
+    r = run_episode("line-follow", "rover", root / "agents" / "line_follower", seed=0)
+    assert r.status == OK, r.reason
+    assert r.score["terms"]["laps"]["value"] >= 1.0
+    assert r.isolation in ("bwrap", "rlimit")
+    assert r.agent_hash and len(r.digest) == 32
+
+
+def test_controller_that_raises_mid_episode_is_an_error_with_its_message(tmp_path):
+    a = _agent(tmp_path, """
+        class Controller:
+            n = 0
+            def act(self, obs):
+                self.n += 1
+                if self.n == 50:
+                    raise RuntimeError("lost the plot")
+                print("step", self.n)
+                return {"B": 0.3, "C": 0.3}
+    """)
+    r = run_episode("line-follow", None, a, seed=0, limits=FAST)
+    assert r.status == ERROR
+    assert "in act()" in r.reason and "RuntimeError: lost the plot" in r.reason
+    assert r.steps == 49 and r.sim_time == pytest.approx(0.49)
+    assert "step 49" in r.output
+
+
+def test_import_error_is_reported(tmp_path):
+    a = _agent(tmp_path, "import no_such_module\n")
+    r = run_episode("line-follow", None, a, seed=0, limits=FAST)
+    assert r.status == ERROR and "while loading" in r.reason and "no_such_module" in r.reason
+
+
+def test_missing_controller_class(tmp_path):
+    a = _agent(tmp_path, "class NotAController: pass\n")
+    r = run_episode("line-follow", None, a, seed=0, limits=FAST)
+    assert r.status == ERROR and "class Controller" in r.reason
+
+
+def test_infinite_loop_times_out_and_the_arena_carries_on(tmp_path):
+    a = _agent(tmp_path, """
+        class Controller:
+            def act(self, obs):
+                while True:
+                    pass
+    """)
+    r = run_episode("line-follow", None, a, seed=0, limits=FAST)
+    assert r.status == TIMEOUT and "time bank" in r.reason
+    assert r.steps == 0
+
+
+def test_invalid_action_is_invalid(tmp_path):
+    a = _agent(tmp_path, """
+        class Controller:
+            def act(self, obs):
+                return {"B": float("nan")}
+    """)
+    r = run_episode("line-follow", None, a, seed=0, limits=FAST)
+    assert r.status == INVALID and "finite" in r.reason
+
+
+def test_escape_sequences_in_output_are_escaped(tmp_path):
+    a = _agent(tmp_path, """
+        import sys
+        class Controller:
+            def reset(self, seed, info):
+                sys.stderr.write("\\x1b[2Jcleared\\n")
+            def act(self, obs):
+                raise SystemExit(3)
+    """)
+    r = run_episode("line-follow", None, a, seed=0, limits=FAST)
+    assert r.status == ERROR
+    assert "\x1b" not in r.output and "\\x1b[2Jcleared" in r.output
+
+
+def test_controller_sees_no_arena_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("ARENA_SECRET_TOKEN", "hunter2")
+    a = _agent(tmp_path, """
+        import os
+        class Controller:
+            def act(self, obs):
+                raise RuntimeError("env=" + ",".join(k for k in os.environ if "SECRET" in k))
+    """)
+    r = run_episode("line-follow", None, a, seed=0, limits=FAST)
+    assert r.status == ERROR and "env=" in r.reason and "ARENA_SECRET_TOKEN" not in r.reason
+    assert os.environ["ARENA_SECRET_TOKEN"] == "hunter2"

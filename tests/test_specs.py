@@ -1,0 +1,81 @@
+"""Robot and world files: loading, and errors that name the file, the key and the fix."""
+
+import pytest
+
+from arena.errors import SpecError
+from arena.robotspec import load_robot
+from arena.units import parse_length
+from arena.worldspec import load_world
+
+
+def test_parse_length_units():
+    assert parse_length(12) == 12.0
+    assert parse_length("3 stud") == 24.0
+    assert parse_length("2 plate") == pytest.approx(6.4)
+    assert parse_length("1 brick") == pytest.approx(9.6)
+    with pytest.raises(ValueError, match="stud"):
+        parse_length("3 furlong")
+    with pytest.raises(ValueError):
+        parse_length(True)
+
+
+def test_rover_loads_with_its_port_layout(root):
+    spec = load_robot(root / "robots" / "rover.toml")
+    ports = {p.port: p.part for p in spec.parts if p.port}
+    assert ports == {"B": "motor-large", "C": "motor-large", "S1": "touch-sensor", "S2": "gyro-sensor",
+                     "S3": "color-sensor", "S4": "ultrasonic-sensor"}
+    assert 0.5 < spec.mass < 1.0
+
+
+ROVER_HEAD = 'name = "r"\n[[parts]]\nid = "brick"\npart = "ev3-brick"\npos = [0, 0, 60]\n'
+
+
+@pytest.mark.parametrize("body, key, words", [
+    ('[[parts]]\nid = "m"\npart = "motor-hyper"\npos = [0, 0, 0]\n', "parts[1].part", "unknown part"),
+    ('[[parts]]\nid = "m"\npart = "motor-large"\nport = "B"\npos = [0, 0, 0]\n'
+     '[[parts]]\nid = "n"\npart = "motor-large"\nport = "B"\npos = [0, 0, 0]\n', "parts[2].port", "used by both"),
+    ('[[parts]]\nid = "w"\npart = "wheel-56x28"\npos = [0, 0, 0]\n', "parts[1].motor", "not on a motor"),
+    ('[[parts]]\nid = "s"\npart = "color-sensor"\npos = [0, 0, 0]\n', "parts[1].port", "needs a sensor port"),
+    ('[[parts]]\nid = "s"\npart = "color-sensor"\nport = "S9"\npos = [0, 0, 0]\n', "parts[1].port", "S1"),
+    ('[[parts]]\nid = "s"\npart = "color-sensor"\nport = "S1"\npos = [0, "x", 0]\n', "parts[1].pos[1]", "length"),
+    ('[[parts]]\nid = "s"\npart = "color-sensor"\nport = "S1"\npos = [0, 0, 0]\ncolour = "red"\n', "parts[1].colour", "unknown key"),
+])
+def test_robot_errors_name_file_key_and_fix(tmp_path, body, key, words):
+    f = tmp_path / "bad.toml"
+    f.write_text(ROVER_HEAD + body)
+    with pytest.raises(SpecError) as err:
+        load_robot(f)
+    e = err.value
+    assert e.file == str(f) and e.key == key
+    assert words in str(e)
+    assert "fix:" in str(e)
+
+
+def test_toml_syntax_error_is_reported(tmp_path):
+    f = tmp_path / "broken.toml"
+    f.write_text("name = \n")
+    with pytest.raises(SpecError, match="not valid TOML"):
+        load_robot(f)
+
+
+def test_line_follow_world(root):
+    w = load_world(root / "worlds" / "line-follow.toml")
+    assert w.id == "LineFollow-v0" and w.version == 0
+    assert w.time_limit == 180.0
+    assert w.path("track").width == 20 and w.path("track").closed
+
+
+@pytest.mark.parametrize("edit, key", [
+    (('id = "LineFollow-v0"', 'id = "line follow"'), "id"),
+    (('path = "track"\nat', 'path = "trak"\nat'), "start[0].path"),
+    (('kind = "path_progress"', 'kind = "vibes"'), "score[0].kind"),
+    (('time_limit = 180.0', 'time_limit = "long"'), "time_limit"),
+])
+def test_world_errors_name_the_key(tmp_path, root, edit, key):
+    text = (root / "worlds" / "line-follow.toml").read_text()
+    assert edit[0] in text
+    f = tmp_path / "w.toml"
+    f.write_text(text.replace(edit[0], edit[1], 1))
+    with pytest.raises(SpecError) as err:
+        load_world(f)
+    assert err.value.key == key and err.value.fix
