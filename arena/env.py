@@ -9,24 +9,11 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from .content import resolve
 from .draw import TopDown
-from .robot import Robot
-from .robotspec import RobotSpec, load_robot
-from .scoring import Scorer, Snapshot
-from .sim import CONTROL_DT, PHYSICS_DT, Sim
-from .world import World
-from .worldspec import WorldSpec, check_robot_fits, load_world
-
-TOPPLED_UP = 0.3  # the robot's up axis this close to horizontal counts as toppled
-
-
-def load_world_spec(world: str | Path | WorldSpec) -> WorldSpec:
-    return world if isinstance(world, WorldSpec) else load_world(resolve("worlds", world))
-
-
-def load_robot_spec(robot: str | Path | RobotSpec) -> RobotSpec:
-    return robot if isinstance(robot, RobotSpec) else load_robot(resolve("robots", robot))
+from .match import Match, load_robot_spec, load_world_spec  # noqa: F401 - re-exported for callers
+from .robotspec import RobotSpec
+from .sim import CONTROL_DT, PHYSICS_DT
+from .worldspec import WorldSpec
 
 
 class ArenaEnv(gym.Env):
@@ -78,41 +65,26 @@ class ArenaEnv(gym.Env):
             raise ValueError(f"render_mode {render_mode!r}: use one of {self.metadata['render_modes']} or None")
         if action_mode not in ("duty", "speed"):
             raise ValueError(f"action_mode {action_mode!r}: use 'duty' or 'speed'")
-        self.world_spec = load_world_spec(world)
-        self.robot_spec = load_robot_spec(robot if robot is not None else self.world_spec.robot)
-        self.world = World(self.world_spec)
-        self.sim = Sim(physics_dt, control_dt)
-        self.robot = Robot(self.robot_spec, control_dt)
-        check_robot_fits(self.world_spec, self.robot_spec.name, self.robot.size_mm, self.robot.mass)
-        self.scorer = Scorer(self.world)
+        self.match = Match(world, [robot], control_dt, physics_dt)
+        self.world_spec, self.world, self.sim = self.match.world_spec, self.match.world, self.match.sim
+        self.robot, self.robot_spec = self.match.robots[0], self.match.robot_specs[0]
         self.render_mode, self.action_mode = render_mode, action_mode
         self.metadata = dict(self.metadata, render_fps=int(round(1.0 / control_dt / max(1, round(0.04 / control_dt)))))
         self.keys = self.robot.obs_keys()
         self.observation_space = spaces.Dict({
             k.key: spaces.Box(k.low, k.high, k.shape or (1,), np.float32) for k in self.keys})
         self.action_space = spaces.Box(-1.0, 1.0, (len(self.robot.ports),), np.float32)
-        self.max_steps = int(round(self.world_spec.time_limit / control_dt))
         self._topdown: TopDown | None = None
         self._window = None
-        self.steps = 0
 
     # -- gymnasium API ---------------------------------------------------------------------------
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)
-        # two independent child streams: the layout (same for every entrant) and device noise
-        ss = np.random.SeedSequence(int(self.np_random.integers(0, 2**63)))
-        layout_ss, device_ss = ss.spawn(2)
-        self.layout_rng = np.random.default_rng(layout_ss)
-        device_rngs = [np.random.default_rng(s) for s in device_ss.spawn(self.robot.n_devices())]
-        self.sim.reset()
-        self.static_bodies = self.world.build(self.sim)
-        start = self.world.start_pose(0, self.layout_rng)
-        self.robot.spawn(self.sim, start.x, start.y, start.heading, device_rngs)
-        self.steps = 0
-        self.scorer.reset()
-        self.last_obs = self.robot.sense(0.0, self.world.mat, self.world.ambient)
-        self.scorer.update(self._snapshot())
-        self.score = self.scorer.total
+        # a seed maps to the same SeedSequence as `arena run --seed` (same layout, same noise);
+        # without one the next episode's entropy comes from np_random
+        ss = np.random.SeedSequence(seed if seed is not None else int(self.np_random.integers(0, 2**63)))
+        self.last_obs = self.match.reset(ss)[0]
+        self.score = self.match.scorer.total(0)
         return self._obs(self.last_obs), self._info()
 
     def step(self, action):
@@ -130,46 +102,38 @@ class ArenaEnv(gym.Env):
 
     def step_commands(self, commands: dict):
         """One control period with brick-level motor commands (see Motor.command); returns the raw
-        observation dict (floats and small arrays), reward, terminated, truncated, info."""
-        self.robot.command(commands)
-        self.robot.control()
-        for _ in range(self.sim.substeps):
-            self.robot.physics()
-            self.sim.step()
-        self.steps += 1
-        t = self.steps * self.sim.control_dt
-        self.last_obs = self.robot.sense(t, self.world.mat, self.world.ambient)
-        self.scorer.update(self._snapshot())
-        total = self.scorer.total
+        observation dict (floats and small arrays), reward, terminated, truncated, info. Other
+        players, if the world has them, get no commands (their motors keep coasting)."""
+        obs = self.match.step([commands] + [{}] * (self.match.players - 1))
+        self.last_obs = obs[0]
+        total = self.match.scorer.total(0)
         reward, self.score = total - self.score, total
-        terminated = self.scorer.finished or self.robot.pose.up < TOPPLED_UP
-        truncated = self.steps >= self.max_steps and not terminated
         if self.render_mode == "human":
             self.render()
-        return self.last_obs, float(reward), bool(terminated), bool(truncated), self._info()
+        return self.last_obs, float(reward), self.match.terminated, self.match.truncated, self._info()
 
     @property
     def time(self) -> float:
-        return self.steps * self.sim.control_dt
+        return self.match.time
 
-    def _snapshot(self) -> Snapshot:
-        p = self.robot.pose
-        return Snapshot(self.time, p.x, p.y, p.yaw, p.up)
+    @property
+    def steps(self) -> int:
+        return self.match.steps
 
     def _obs(self, raw: dict) -> dict:
         return {k.key: np.array(raw[k.key], dtype=np.float32).reshape(k.shape or (1,)) for k in self.keys}
 
     def _info(self) -> dict:
-        info = {f"score/{k}": float(v) for k, v in self.scorer.values().items()}
-        info["score/total"] = float(self.scorer.total)
+        info = {f"score/{k}": float(v) for k, v in self.match.scorer.values(0).items()}
+        info["score/total"] = float(self.match.scorer.total(0))
         info["time"] = self.time
         return info
 
     def score_card(self):
-        return self.scorer.card()
+        return self.match.scorer.card(0)
 
     def state_digest(self) -> bytes:
-        return self.sim.state_digest([self.robot.body])
+        return self.match.state_digest()
 
     # -- rendering -------------------------------------------------------------------------------
     def render(self):
@@ -177,7 +141,7 @@ class ArenaEnv(gym.Env):
             return None
         if self._topdown is None:
             self._topdown = TopDown(self.world)
-        frame = self._topdown.frame([(self.robot, self.robot.pose)])
+        frame = self._topdown.frame([(r, r.pose) for r in self.match.robots])
         if self.render_mode == "rgb_array":
             return frame
         from .viewer import Window  # pygame only when a window is asked for
@@ -191,4 +155,4 @@ class ArenaEnv(gym.Env):
         if self._window is not None:
             self._window.close()
             self._window = None
-        self.sim.close()
+        self.match.close()

@@ -15,10 +15,12 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from . import __version__
 from .content import resolve
-from .env import ArenaEnv
 from .errors import ArenaError
+from .match import Match
 from .sandbox import Limits, Sandbox, SandboxError
 from .units import MOTOR_PORTS
 
@@ -124,7 +126,8 @@ class EpisodeResult:
 
 
 class ControllerProcess:
-    """One sandboxed controller: start, reset, act, close."""
+    """One sandboxed controller: start, reset, act (send then receive, so several controllers
+    think at the same time), close."""
 
     def __init__(self, agent: Path, limits: Limits, isolation: str = "auto"):
         self.agent = agent.resolve()
@@ -132,9 +135,9 @@ class ControllerProcess:
         self.sandbox = Sandbox([sys.executable, "-I", str(host)],
                                readonly=[host.parent, self.agent if self.agent.is_dir() else self.agent.parent],
                                limits=limits, isolation=isolation)
+        self.failed: SandboxError | None = None
 
-    def _call(self, msg: dict, first: bool = False) -> dict:
-        reply = self.sandbox.request(msg, first=first)
+    def _check(self, reply: dict) -> dict:
         if reply.get("type") == "error":
             where = {"import": "while loading", "reset": "in reset()", "act": "in act()"}.get(reply.get("where"), "")
             raise SandboxError(ERROR, f"controller raised {where}: {reply.get('message', '?')}"[:500])
@@ -142,22 +145,23 @@ class ControllerProcess:
 
     def start(self, world_id: str, ports: list[str]) -> None:
         self.sandbox.start()
-        self._call({"type": "init", "agent": str(self.agent), "world": world_id, "ports": ports}, first=True)
+        self._check(self.sandbox.request({"type": "init", "agent": str(self.agent), "world": world_id,
+                                          "ports": ports}, first=True))
 
     def reset(self, seed: int, info: dict) -> None:
-        self._call({"type": "reset", "seed": seed, "info": info})
+        self._check(self.sandbox.request({"type": "reset", "seed": seed, "info": info}))
 
-    def act(self, t_ms: int, obs: dict):
-        reply = self._call({"type": "act", "t": t_ms, "obs": obs})
+    def send_obs(self, t_ms: int, obs: dict) -> None:
+        self.sandbox.send({"type": "act", "t": t_ms, "obs": obs})
+
+    def recv_action(self):
+        reply = self._check(self.sandbox.recv())
         if reply.get("type") != "action" or "action" not in reply:
             raise SandboxError(INVALID, "controller sent a message that is not an action")
         return reply["action"]
 
     def close(self) -> str:
-        try:
-            self.sandbox.close()
-        finally:
-            pass
+        self.sandbox.close()
         return self.sandbox.output()
 
     @property
@@ -165,48 +169,83 @@ class ControllerProcess:
         return self.sandbox.isolation
 
 
-def run_episode(world: str | Path, robot: str | Path | None, agent: str | Path, seed: int = 0,
-                limits: Limits | None = None, isolation: str = "auto", record: bool = False) -> EpisodeResult:
-    """Run one episode of one controller; never raises for anything the controller does."""
-    agent_path = resolve("agents", agent)
-    env = ArenaEnv(world, robot)
+def run_match(world: str | Path, entrants: list[tuple[str | Path | None, str | Path]], seed: int = 0,
+              limits: Limits | None = None, isolation: str = "auto", record: bool = False) -> list[EpisodeResult]:
+    """Run one match: entrants[i] = (robot or None for the world's default, agent) drives player i.
+
+    Never raises for anything a controller does: a controller that fails gets its status and
+    reason, its robot's motors coast, and the match goes on for the others.
+    """
+    agents = [resolve("agents", a) for _, a in entrants]
+    match = Match(world, [r for r, _ in entrants])
     limits = limits or Limits()
-    ctl = ControllerProcess(agent_path, limits, isolation)
-    status, reason = OK, ""
+    ctls = [ControllerProcess(p, limits, isolation) for p in agents]
+    status = [OK] * len(ctls)
+    reason = [""] * len(ctls)
     actions: list = []
     h = hashlib.sha256()
     wall0 = time.perf_counter()
-    raw, info = env.reset(seed=seed)
-    raw = env.last_obs
-    ports = env.robot.ports
-    try:
-        ctl.start(env.world_spec.id, ports)
-        ctl.reset(seed, {"world": env.world_spec.id, "robot": env.robot_spec.name, "ports": ports,
-                         "control_ms": round(env.sim.control_dt * 1000)})
-        while True:
-            action = ctl.act(int(round(env.time * 1000)), plain_obs(raw))
+    obs = match.reset(np.random.SeedSequence(seed))
+    alive = list(range(len(ctls)))
+
+    def fail(i: int, exc: SandboxError) -> None:
+        status[i], reason[i] = exc.status, exc.reason
+        ctls[i].sandbox.close()
+        alive.remove(i)
+
+    for i, ctl in enumerate(ctls):
+        robot = match.robots[i]
+        try:
+            ctl.start(match.world_spec.id, robot.ports)
+            ctl.reset(seed, {"world": match.world_spec.id, "robot": robot.spec.name, "ports": robot.ports,
+                             "player": i, "control_ms": round(match.sim.control_dt * 1000)})
+        except SandboxError as exc:
+            fail(i, exc)
+    while True:
+        t_ms = int(round(match.time * 1000))
+        cmds: list[dict] = [{} for _ in ctls]
+        sent = []
+        for i in list(alive):
             try:
-                cmds = validate_action(action, ports)
+                ctls[i].send_obs(t_ms, plain_obs(obs[i]))
+                sent.append(i)
+            except SandboxError as exc:
+                fail(i, exc)
+        for i in sent:
+            try:
+                cmds[i] = validate_action(ctls[i].recv_action(), match.robots[i].ports)
             except InvalidAction as exc:
-                raise SandboxError(INVALID, str(exc)) from None
-            if record:
-                actions.append(cmds)
-            raw, _r, terminated, truncated, info = env.step_commands(cmds)
-            h.update(env.state_digest())
-            if terminated or truncated:
-                break
-    except SandboxError as exc:
-        status, reason = exc.status, exc.reason
-    finally:
-        output = ctl.close()
-    card = env.score_card()
-    result = EpisodeResult(
-        world=env.world_spec.id, robot=env.robot_spec.name, agent=agent_path.stem if agent_path.is_file() else agent_path.name,
-        seed=seed, status=status, reason=reason, score=card.as_dict(), steps=env.steps, sim_time=round(env.time, 3),
-        wall_time=round(time.perf_counter() - wall0, 3), digest=h.hexdigest()[:32], isolation=ctl.isolation,
-        output=output, agent_hash=agent_hash(agent_path), actions=actions)
-    env.close()
-    return result
+                fail(i, SandboxError(INVALID, str(exc)))
+            except SandboxError as exc:
+                fail(i, exc)
+        for i in range(len(ctls)):
+            if status[i] != OK:  # a failed controller's robot coasts
+                cmds[i] = {p: {"stop": "coast"} for p in match.robots[i].ports}
+        if len(ctls) == 1 and status[0] != OK:
+            break  # a solo run ends when its controller fails
+        if record:
+            actions.append(cmds)
+        obs = match.step(cmds)
+        h.update(match.state_digest())
+        if match.terminated or match.truncated:
+            break
+    outputs = [c.close() for c in ctls]
+    wall = round(time.perf_counter() - wall0, 3)
+    results = []
+    for i, (ctl, path) in enumerate(zip(ctls, agents, strict=True)):
+        results.append(EpisodeResult(
+            world=match.world_spec.id, robot=match.robot_specs[i].name, agent=path.stem if path.is_file() else path.name,
+            seed=seed, status=status[i], reason=reason[i], score=match.scorer.card(i).as_dict(), steps=match.steps,
+            sim_time=round(match.time, 3), wall_time=wall, digest=h.hexdigest()[:32], isolation=ctl.isolation,
+            output=outputs[i], agent_hash=agent_hash(path), actions=[a[i] for a in actions]))
+    match.close()
+    return results
+
+
+def run_episode(world: str | Path, robot: str | Path | None, agent: str | Path, seed: int = 0,
+                limits: Limits | None = None, isolation: str = "auto", record: bool = False) -> EpisodeResult:
+    """Run one solo episode of one controller; never raises for anything the controller does."""
+    return run_match(world, [(robot, agent)], seed, limits, isolation, record)[0]
 
 
 def load_agent_manifest(agent_dir: Path) -> dict:

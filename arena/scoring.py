@@ -1,7 +1,7 @@
 """Scoring (layer 5): named, weighted terms declared in the world file, folded over snapshots.
 
-Each term kind is a pure fold: init(world, params) -> state, update(state, snapshot) -> state,
-value(state) -> float, finished(state) -> bool. The ScoreCard is data: it can be stored,
+Each term kind is a pure fold, one state per player: init(world, params) -> state,
+update(state, snapshot, player) -> state, value(state) -> float, finished(state) -> bool. The ScoreCard is data: it can be stored,
 compared and recomputed from a replay.
 """
 
@@ -14,14 +14,21 @@ from .worldspec import TermSpec
 
 
 @dataclass(frozen=True)
-class Snapshot:
-    """What scoring sees after a control step (world frame, m, rad, s)."""
+class RobotState:
+    """One robot's origin in the world (m, rad); up is the z of its up axis (1 upright)."""
 
-    time: float
     x: float
     y: float
     yaw: float
     up: float
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What scoring sees after a control step: time (s) and every robot, in player order."""
+
+    time: float
+    robots: tuple[RobotState, ...]
 
 
 @dataclass(frozen=True)
@@ -41,8 +48,9 @@ def _progress_init(world: World, params: dict) -> ProgressState:
     return ProgressState(path, float(params.get("finish", 0.0)), float(params.get("tolerance", 60.0)) / 1000.0)
 
 
-def _progress_update(st: ProgressState, snap: Snapshot) -> ProgressState:
+def _progress_update(st: ProgressState, snap: Snapshot, player: int) -> ProgressState:
     p = st.path
+    now, snap = snap.time, snap.robots[player]
     if st.index is None:  # first snapshot: anchor at the nearest point
         i, d = p.nearest(snap.x, snap.y)
         return replace(st, index=i, start_index=i)
@@ -61,7 +69,7 @@ def _progress_update(st: ProgressState, snap: Snapshot) -> ProgressState:
     if st.finish > 0:
         laps = min(laps, st.finish)
     if laps > st.best + 1e-12:
-        return replace(st, index=i, travelled=travelled, best=laps, best_time=snap.time)
+        return replace(st, index=i, travelled=travelled, best=laps, best_time=now)
     return replace(st, index=i, travelled=travelled)
 
 
@@ -80,7 +88,7 @@ class TimeState:
 
 KINDS = {
     "path_progress": (_progress_init, _progress_update, _progress_value, _progress_finished),
-    "time": (lambda w, p: TimeState(), lambda s, snap: TimeState(snap.time), lambda s: s.time, lambda s: False),
+    "time": (lambda w, p: TimeState(), lambda s, snap, i: TimeState(snap.time), lambda s: s.time, lambda s: False),
 }
 
 
@@ -117,7 +125,10 @@ class ScoreCard:
 
 @dataclass
 class Scorer:
+    """Every term for every player: states[player][term]."""
+
     world: World
+    players: int = 1
     specs: tuple[TermSpec, ...] = field(init=False)
 
     def __post_init__(self):
@@ -125,26 +136,28 @@ class Scorer:
         self.reset()
 
     def reset(self) -> None:
-        self.states = [KINDS[t.kind][0](self.world, t.params) for t in self.specs]
+        self.states = [[KINDS[t.kind][0](self.world, t.params) for t in self.specs] for _ in range(self.players)]
         self.time = 0.0
 
     def update(self, snap: Snapshot) -> None:
-        self.states = [KINDS[t.kind][1](s, snap) for t, s in zip(self.specs, self.states, strict=True)]
+        self.states = [[KINDS[t.kind][1](s, snap, i) for t, s in zip(self.specs, row, strict=True)]
+                       for i, row in enumerate(self.states)]
         self.time = snap.time
 
-    @property
-    def total(self) -> float:
-        return float(sum(KINDS[t.kind][2](s) * t.weight for t, s in zip(self.specs, self.states, strict=True)))
+    def total(self, player: int = 0) -> float:
+        row = self.states[player]
+        return float(sum(KINDS[t.kind][2](s) * t.weight for t, s in zip(self.specs, row, strict=True)))
 
-    def values(self) -> dict[str, float]:
-        return {t.name: KINDS[t.kind][2](s) for t, s in zip(self.specs, self.states, strict=True)}
+    def values(self, player: int = 0) -> dict[str, float]:
+        return {t.name: KINDS[t.kind][2](s) for t, s in zip(self.specs, self.states[player], strict=True)}
 
     @property
     def finished(self) -> bool:
-        return any(KINDS[t.kind][3](s) for t, s in zip(self.specs, self.states, strict=True))
+        return any(KINDS[t.kind][3](s) for row in self.states for t, s in zip(self.specs, row, strict=True))
 
-    def card(self) -> ScoreCard:
+    def card(self, player: int = 0) -> ScoreCard:
+        row = self.states[player]
         terms = tuple(TermResult(t.name, t.kind, KINDS[t.kind][2](s), t.weight)
-                      for t, s in zip(self.specs, self.states, strict=True))
-        tb = max((s.best_time for s in self.states if isinstance(s, ProgressState)), default=self.time)
+                      for t, s in zip(self.specs, row, strict=True))
+        tb = max((s.best_time for s in row if isinstance(s, ProgressState)), default=self.time)
         return ScoreCard(self.world.spec.id, terms, self.time, tb, self.finished)

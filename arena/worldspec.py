@@ -86,6 +86,7 @@ class WorldSpec:
     starts: tuple[StartSpec, ...]
     terms: tuple[TermSpec, ...]
     border: float  # mm height of a wall around the mat; 0 = none
+    players: int = 1  # robots in a match (2 for head-to-head worlds such as sumo)
 
     @property
     def version(self) -> int:
@@ -172,13 +173,18 @@ def load_world(path: Path) -> WorldSpec:
         t.reject_unknown()
     if not terms:
         raise top.error("score", "a world needs at least one score term", "add a [[score]] table")
+    players = top.int("players", 1, lo=1, hi=8)
+    if len(starts) < players:
+        raise top.error("start", f"{players} players need {players} start poses, found {len(starts)}",
+                        "add a [[start]] table per player")
     spec = WorldSpec(
         id=wid, name=name, description=top.str("description", ""), author=top.str("author", ""), file=f,
         robot=top.str("robot", "rover"), time_limit=top.num("time_limit", lo=1.0, hi=3600.0),
         max_size=limits.vec("size", 3, (250.0, 250.0, 250.0)), max_mass=limits.num("mass", 1.5, lo=0.01),
         mat_size=mat_size, mat_resolution=res, mat_color=mat_color,
         ambient=top.num("ambient", 10.0, lo=0.0, hi=100.0), areas=tuple(areas), paths=tuple(paths),
-        walls=tuple(walls), starts=tuple(starts), terms=tuple(terms), border=top.num("border", 0.0, lo=0.0))
+        walls=tuple(walls), starts=tuple(starts), terms=tuple(terms), border=top.num("border", 0.0, lo=0.0),
+        players=players)
     limits.reject_unknown()
     top.reject_unknown()
     return spec
