@@ -18,6 +18,10 @@ from .units import COLOR_RGB, Color, ncm, rpm_to_rad_s, to_deg
 NOMINAL_V = 9.0
 
 
+def _clip(v: float, lo: float, hi: float) -> float:
+    return lo if v < lo else hi if v > hi else v
+
+
 # --------------------------------------------------------------------------------------------------
 # Motors
 # --------------------------------------------------------------------------------------------------
@@ -131,7 +135,7 @@ class Motor:
         if "dc" in cmd:
             self.mode, self.duty = "dc", float(cmd["dc"])
         elif "run" in cmd:
-            speed = float(np.clip(cmd["run"], -to_deg(self.model.max_speed), to_deg(self.model.max_speed)))
+            speed = _clip(float(cmd["run"]), -to_deg(self.model.max_speed), to_deg(self.model.max_speed))
             if self.mode not in ("run", "target", "hold"):
                 self.ref_angle, self.integral = self.angle_true, 0.0
             self.mode, self.ref_speed = "run", speed
@@ -199,10 +203,10 @@ class Motor:
             self.ref_angle = measured + math.copysign(self.MAX_ERR, err)
             err = math.copysign(self.MAX_ERR, err)
         else:
-            self.integral = float(np.clip(self.integral + err * dt, -20.0, 20.0))
+            self.integral = _clip(self.integral + err * dt, -20.0, 20.0)
         ff = ref_speed / to_deg(self.model.no_load_speed * self.volts / NOMINAL_V)
         u = ff + self.KP * err + self.KI * self.integral + self.KD * (ref_speed - self.speed_est)
-        return float(np.clip(u, -1.0, 1.0))
+        return _clip(u, -1.0, 1.0)
 
     # -- physics step ------------------------------------------------------------------------------
     def physics(self, omega_joint: float) -> tuple[float, float]:
@@ -226,13 +230,35 @@ class Motor:
 # --------------------------------------------------------------------------------------------------
 # Sensors
 # --------------------------------------------------------------------------------------------------
+class Noise:
+    """Gaussian noise drawn from a device's own generator in blocks: the per-step cost of one
+    draw is a list pop, and the sequence is the same as drawing one at a time from a fresh block
+    stream, so a seed still fixes every reading."""
+
+    BLOCK = 512
+
+    def __init__(self, rng: np.random.Generator):
+        self.rng = rng
+        self._buf: list[float] = []
+
+    def __call__(self, sigma: float) -> float:
+        if not self._buf:
+            self._buf = self.rng.standard_normal(self.BLOCK).tolist()
+            self._buf.reverse()
+        return self._buf.pop() * sigma
+
+
 @dataclass
 class SensorFrame:
-    """Where a sensor is this control step (world frame, m) and what it can look at."""
+    """Where a sensor is this control step (world frame, m): position and the part's x and z axes."""
 
-    pos: np.ndarray
-    x_axis: np.ndarray  # the part's +x in the world
-    z_axis: np.ndarray  # the part's +z in the world
+    pos: tuple[float, float, float]
+    x_axis: tuple[float, float, float]
+    z_axis: tuple[float, float, float]
+
+
+# Nominal colours as 0..1 tuples, for the nearest-colour rule.
+_NOMINAL = [(int(cid), tuple(c / 255.0 for c in rgb)) for cid, rgb in COLOR_RGB.items()]
 
 
 class ColorSensor:
@@ -245,6 +271,7 @@ class ColorSensor:
 
     NOMINAL_HEIGHT = 0.016  # m: full brightness up to here
     NOISE = 0.6  # % (1 sigma)
+    RGB_NOISE = 4.0  # raw counts (1 sigma)
     BIAS = 2.0  # % (uniform +- per device, fixed for a seed)
 
     quantities = ("reflection", "ambient", "color", "rgb")
@@ -257,39 +284,42 @@ class ColorSensor:
             self.quantities = ("reflection", "ambient")
 
     def reset(self, rng: np.random.Generator) -> None:
-        self.rng = rng
-        self.bias = rng.uniform(-self.BIAS, self.BIAS)
-        self.gain = rng.uniform(0.97, 1.03)
+        self.bias = float(rng.uniform(-self.BIAS, self.BIAS))
+        self.gain = float(rng.uniform(0.97, 1.03))
+        self.noise = Noise(rng)
 
     def read(self, frame: SensorFrame, mat: Mat, ambient: float) -> dict:
-        lens = frame.pos - frame.z_axis * self.lens_offset
-        h = float(lens[2])
-        seen = mat.sample(float(lens[0]), float(lens[1]))
-        if frame.z_axis[2] < 0.5 or h < 0:  # not looking down at the mat
+        (px, py, pz), (zx, zy, zz), off = frame.pos, frame.z_axis, self.lens_offset
+        lx, ly, h = px - zx * off, py - zy * off, pz - zz * off
+        r, g, b, lum = mat.sample(lx, ly)
+        if zz < 0.5 or h < 0:  # not looking down at the mat
             falloff = 0.0
         else:
             falloff = min(1.0, (self.NOMINAL_HEIGHT / max(h, 1e-3)) ** 2)
-        refl = 100.0 * float(seen[3]) * falloff * self.gain + self.bias + self.rng.normal(0.0, self.NOISE)
-        out = {"reflection": float(np.clip(round(refl), 0, 100)),
-               "ambient": float(np.clip(round(ambient + self.rng.normal(0.0, 0.5)), 0, 100))}
+        k = falloff * self.gain
+        noise = self.noise
+        refl = 100.0 * lum * k + self.bias + noise(self.NOISE)
+        out = {"reflection": float(_clip(round(refl), 0, 100)),
+               "ambient": float(_clip(round(ambient + noise(0.5)), 0, 100))}
         if self.full:
-            rgb = np.clip(seen[:3] * falloff * self.gain * 1020.0 + self.rng.normal(0.0, 4.0, 3), 0, 1020).round()
-            out["rgb"] = rgb.astype(np.float32)
-            out["color"] = float(classify(rgb / 1020.0 / max(falloff, 1e-3), falloff > 0.1))
+            raw = [float(_clip(round(c * k * 1020.0 + noise(self.RGB_NOISE)), 0, 1020)) for c in (r, g, b)]
+            out["rgb"] = np.array(raw, dtype=np.float32)
+            scale = 1.0 / (1020.0 * max(falloff, 1e-3))
+            out["color"] = float(classify(raw[0] * scale, raw[1] * scale, raw[2] * scale, falloff > 0.1))
         return out
 
 
-def classify(rgb: np.ndarray, surface: bool) -> int:
+def classify(r: float, g: float, b: float, surface: bool) -> int:
     """Colour id from RGB (0..1, as if at the nominal height) the way the EV3 sensor does it:
     the nearest nominal colour; NONE with no surface in range or nothing close."""
     if not surface:
         return int(Color.NONE)
-    best, best_d = Color.NONE, 0.25
-    for cid, nominal in COLOR_RGB.items():
-        d = float(np.linalg.norm(rgb - np.asarray(nominal) / 255.0)) / math.sqrt(3)
-        if d < best_d:
-            best, best_d = cid, d
-    return int(best)
+    best, best_d2 = int(Color.NONE), 0.25 * 0.25 * 3
+    for cid, (nr, ng, nb) in _NOMINAL:
+        d2 = (r - nr) ** 2 + (g - ng) ** 2 + (b - nb) ** 2
+        if d2 < best_d2:
+            best, best_d2 = cid, d2
+    return best
 
 
 class UltrasonicSensor:
@@ -318,15 +348,15 @@ class UltrasonicSensor:
         self.local_dirs = np.array(dirs)  # in the sensor frame, +x forward
 
     def reset(self, rng: np.random.Generator) -> None:
-        self.rng = rng
-        self.bias = rng.uniform(-5.0, 5.0)
+        self.bias = float(rng.uniform(-5.0, 5.0))
+        self.noise = Noise(rng)
         self.next_ping = 0.0
         self.value = self.MAX_MM
 
     def due(self, t: float) -> bool:
         return t + 1e-9 >= self.next_ping
 
-    def update(self, t: float, frame_rot: np.ndarray, origin: np.ndarray, hits) -> None:
+    def update(self, t: float, hits) -> None:
         """hits: (body, fraction, pos, normal) per ray for the rays returned by ray_ends()."""
         self.next_ping = t + self.PERIOD
         best = math.inf
@@ -341,8 +371,8 @@ class UltrasonicSensor:
         if best == math.inf:
             self.value = self.MAX_MM
         else:
-            mm_ = best * 1000.0 + self.bias + self.rng.normal(0.0, self.NOISE)
-            self.value = float(np.clip(round(mm_), self.MIN_MM, self.MAX_MM - 1))
+            mm_ = best * 1000.0 + self.bias + self.noise(self.NOISE)
+            self.value = float(_clip(round(mm_), self.MIN_MM, self.MAX_MM - 1))
 
     def ray_ends(self, frame_rot: np.ndarray, origin: np.ndarray):
         self.world_dirs = self.local_dirs @ frame_rot.T
@@ -368,15 +398,15 @@ class GyroSensor:
         self.port = port
 
     def reset(self, rng: np.random.Generator) -> None:
-        self.rng = rng
-        self.bias = rng.uniform(-self.BIAS, self.BIAS)
+        self.bias = float(rng.uniform(-self.BIAS, self.BIAS))
+        self.noise = Noise(rng)
         self.angle = 0.0
         self.rate = 0.0
 
     def update(self, yaw_rate: float, dyaw: float, dt: float) -> None:
         """yaw_rate: rad/s about the sensor axis (counter-clockwise positive); dyaw: rad turned."""
-        rate = -to_deg(yaw_rate) + self.bias + self.rng.normal(0.0, self.NOISE)
-        self.rate = float(np.clip(rate, -self.MAX_RATE, self.MAX_RATE))
+        rate = -to_deg(yaw_rate) + self.bias + self.noise(self.NOISE)
+        self.rate = _clip(rate, -self.MAX_RATE, self.MAX_RATE)
         # the sensor integrates internally at 1 kHz: use the true turn plus the bias, not the
         # sampled rate, unless it saturated
         if abs(to_deg(yaw_rate)) < self.MAX_RATE:

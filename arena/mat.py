@@ -148,19 +148,19 @@ class Mat:
             self._seen = np.ascontiguousarray(np.dstack([img, lum]))
         return self._seen
 
-    def sample(self, x: float, y: float) -> np.ndarray:
+    def sample(self, x: float, y: float) -> tuple[float, float, float, float]:
         """(r, g, b, reflectance) in 0..1 seen by a downward colour sensor over (x, y), bilinear.
-        Off the mat the floor is dark grey."""
+        Off the mat the floor is dark grey. Plain floats: this runs every control step."""
         seen = self._seen_maps()
         fx = (x + self.width / 2) / self.res - 0.5
         fy = (self.height / 2 - y) / self.res - 0.5
         if not (0 <= fx < self.nx - 1 and 0 <= fy < self.ny - 1):
-            return np.array((0.2, 0.2, 0.2, 0.2), dtype=np.float32)
+            return (0.2, 0.2, 0.2, 0.2)
         i, j = int(fy), int(fx)
         ty, tx = fy - i, fx - j
-        q = seen[i:i + 2, j:j + 2]
-        return (q[0, 0] * ((1 - ty) * (1 - tx)) + q[0, 1] * ((1 - ty) * tx)
-                + q[1, 0] * (ty * (1 - tx)) + q[1, 1] * (ty * tx))
+        (a, b), (c, d) = seen[i:i + 2, j:j + 2].tolist()
+        wa, wb, wc, wd = (1 - ty) * (1 - tx), (1 - ty) * tx, ty * (1 - tx), ty * tx
+        return tuple(wa * a[k] + wb * b[k] + wc * c[k] + wd * d[k] for k in range(4))
 
     def image(self) -> np.ndarray:
         """The mat as an RGB uint8 picture (row 0 = top edge)."""

@@ -17,7 +17,7 @@ from .catalogue import catalogue
 from .devices import ColorSensor, GyroSensor, Motor, SensorFrame, TouchSensor, UltrasonicSensor
 from .mat import Mat
 from .robotspec import RobotSpec
-from .sim import Sim, matrix, quat_from_rpy, yaw_of
+from .sim import Sim, matrix, matrix9, quat_from_rpy
 
 
 @dataclass(frozen=True)
@@ -73,6 +73,11 @@ class Robot:
             self.sensor_parts[s.port] = s.id
         # motors drive wheel joints; a motor without a wheel turns a free output (no joint)
         self.joint_of = {port: self.asm.wheel_link.get(mid) for port, mid in self.motor_ids.items()}
+        # per sensor: offset from the chassis COM (m) and the part's rotation (row-major 9)
+        self._mounts = {port: (tuple(float(v) for v in self.asm.poses[pid].pos - self.asm.com),
+                               tuple(float(v) for v in matrix(self.asm.poses[pid].quat).reshape(-1)))
+                        for port, pid in self.sensor_parts.items()}
+        self._com = tuple(float(v) for v in self.asm.com)
         self.size_mm = size_mm(self.asm)
         self.mass = self.asm.mass
         self.body = -1
@@ -142,18 +147,29 @@ class Robot:
         self.sim.drive_joints(self.body, self.joints, targets, torques)
 
     def _fetch_state(self) -> None:
+        """Pose and velocity once per control step, as plain floats (numpy costs more than it
+        saves on 3-vectors)."""
         pos, quat = self.sim.pose(self.body)
-        self.base_pos, self.base_quat = np.array(pos), quat
-        self.rot = matrix(quat)
+        self.base_pos, self.base_quat = pos, quat
+        self.rot9 = r = matrix9(quat)
         self.lin_vel, self.ang_vel = self.sim.velocity(self.body)
-        origin = self.base_pos - self.rot @ self.asm.com
-        self.pose = Pose(float(origin[0]), float(origin[1]), float(origin[2]), yaw_of(quat), float(self.rot[2, 2]))
+        cx, cy, cz = self._com
+        ox = pos[0] - (r[0] * cx + r[1] * cy + r[2] * cz)
+        oy = pos[1] - (r[3] * cx + r[4] * cy + r[5] * cz)
+        oz = pos[2] - (r[6] * cx + r[7] * cy + r[8] * cz)
+        self.pose = Pose(ox, oy, oz, math.atan2(r[3], r[0]), r[8])
 
     def _frame(self, port: str) -> SensorFrame:
-        pp = self.asm.poses[self.sensor_parts[port]]
-        pos = self.base_pos + self.rot @ (pp.pos - self.asm.com)
-        r = self.rot @ matrix(pp.quat)
-        return SensorFrame(pos, r[:, 0], r[:, 2])
+        (dx, dy, dz), m = self._mounts[port]  # offset from the chassis COM, part rotation (9)
+        r, p = self.rot9, self.base_pos
+        pos = (p[0] + r[0] * dx + r[1] * dy + r[2] * dz, p[1] + r[3] * dx + r[4] * dy + r[5] * dz,
+               p[2] + r[6] * dx + r[7] * dy + r[8] * dz)
+        # world axes of the part: R_base @ R_part columns 0 (x) and 2 (z)
+        xa = (r[0] * m[0] + r[1] * m[3] + r[2] * m[6], r[3] * m[0] + r[4] * m[3] + r[5] * m[6],
+              r[6] * m[0] + r[7] * m[3] + r[8] * m[6])
+        za = (r[0] * m[2] + r[1] * m[5] + r[2] * m[8], r[3] * m[2] + r[4] * m[5] + r[5] * m[8],
+              r[6] * m[2] + r[7] * m[5] + r[8] * m[8])
+        return SensorFrame(pos, xa, za)
 
     def sense(self, t: float, mat: Mat, ambient: float) -> dict:
         """After the physics steps of a control period: fetch state once, read every device."""
@@ -163,24 +179,27 @@ class Robot:
         self.prev_yaw = self.pose.yaw
         obs: dict = {}
         for port, dev in self.sensors.items():
-            if isinstance(dev, ColorSensor):
+            kind = dev.__class__
+            if kind is ColorSensor:
                 vals = dev.read(self._frame(port), mat, ambient)
-            elif isinstance(dev, UltrasonicSensor):
+            elif kind is UltrasonicSensor:
                 if dev.due(t):
                     fr = self._frame(port)
-                    rot = self.rot @ matrix(self.asm.poses[self.sensor_parts[port]].quat)
-                    starts, ends = dev.ray_ends(rot, fr.pos + fr.x_axis * 0.013)
-                    dev.update(t, rot, fr.pos, self.sim.rays(starts, ends))
+                    rot = np.array(self.rot9).reshape(3, 3) @ matrix(self.asm.poses[self.sensor_parts[port]].quat)
+                    origin = np.array(fr.pos) + np.array(fr.x_axis) * 0.013
+                    starts, ends = dev.ray_ends(rot, origin)
+                    dev.update(t, self.sim.rays(starts, ends))
                 vals = dev.read()
-            elif isinstance(dev, GyroSensor):
-                fr = self._frame(port)
-                dev.update(float(np.dot(self.ang_vel, fr.z_axis)), dyaw, dt)
+            elif kind is GyroSensor:
+                za = self._frame(port).z_axis
+                w = self.ang_vel
+                dev.update(w[0] * za[0] + w[1] * za[1] + w[2] * za[2], dyaw, dt)
                 vals = dev.read()
             else:
-                dev.pressed = 1.0 if any(self.sim.contacts(self.body, link + 0) for link in dev.links) else 0.0
+                dev.pressed = 1.0 if any(self.sim.contacts(self.body, link) for link in dev.links) else 0.0
                 vals = dev.read()
             for q, v in vals.items():
-                obs[f"{port}/{q}"] = v
+                obs[port + "/" + q] = v
         for port, m in self.motors.items():
             obs[f"{port}/angle"] = m.angle
             obs[f"{port}/speed"] = float(round(m.speed_est))

@@ -252,6 +252,11 @@ class Sim:
         return h.digest()
 
 
+def matrix9(quat) -> tuple[float, ...]:
+    """Row-major 3x3 rotation matrix of a quaternion as 9 plain floats (fast, for the hot path)."""
+    return pb.getMatrixFromQuaternion(quat)
+
+
 def matrix(quat) -> np.ndarray:
     """3x3 rotation matrix of a quaternion (x, y, z, w)."""
     x, y, z, w = quat
