@@ -9,6 +9,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
+from . import opponents
 from .draw import TopDown
 from .match import Match, load_robot_spec, load_world_spec  # noqa: F401 - re-exported for callers
 from .robotspec import RobotSpec
@@ -50,7 +51,8 @@ class ArenaEnv(gym.Env):
     ## Arguments
     `world` (name, path or WorldSpec), `robot` (name, path or RobotSpec; default: the world's),
     `render_mode` ("rgb_array" top-down numpy picture, or "human" pygame window),
-    `action_mode` ("duty" | "speed"), `control_dt` / `physics_dt` (s).
+    `action_mode` ("duty" | "speed"), `control_dt` / `physics_dt` (s), `opponent` (the built-in
+    policy for the other seats of a head-to-head world: "seeker" or "idle").
 
     ## Version History
     v0: first version.
@@ -60,7 +62,7 @@ class ArenaEnv(gym.Env):
 
     def __init__(self, world: str | Path | WorldSpec = "line-follow", robot: str | Path | RobotSpec | None = None,
                  render_mode: str | None = None, action_mode: str = "duty", control_dt: float = CONTROL_DT,
-                 physics_dt: float = PHYSICS_DT):
+                 physics_dt: float = PHYSICS_DT, opponent: str = "seeker"):
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"render_mode {render_mode!r}: use one of {self.metadata['render_modes']} or None")
         if action_mode not in ("duty", "speed"):
@@ -68,6 +70,8 @@ class ArenaEnv(gym.Env):
         self.match = Match(world, [robot], control_dt, physics_dt)
         self.world_spec, self.world, self.sim = self.match.world_spec, self.match.world, self.match.sim
         self.robot, self.robot_spec = self.match.robots[0], self.match.robot_specs[0]
+        # head-to-head worlds: the other seats are driven by a built-in opponent
+        self.opponents = [opponents.make(opponent) for _ in range(self.match.players - 1)]
         self.render_mode, self.action_mode = render_mode, action_mode
         self.metadata = dict(self.metadata, render_fps=int(round(1.0 / control_dt / max(1, round(0.04 / control_dt)))))
         self.keys = self.robot.obs_keys()
@@ -83,7 +87,10 @@ class ArenaEnv(gym.Env):
         # a seed maps to the same SeedSequence as `arena run --seed` (same layout, same noise);
         # without one the next episode's entropy comes from np_random
         ss = np.random.SeedSequence(seed if seed is not None else int(self.np_random.integers(0, 2**63)))
-        self.last_obs = self.match.reset(ss)[0]
+        obs = self.match.reset(ss)
+        self.last_obs = obs[0]
+        for o in self.opponents:
+            o.reset(0)
         self.score = self.match.scorer.total(0)
         return self._obs(self.last_obs), self._info()
 
@@ -92,19 +99,24 @@ class ArenaEnv(gym.Env):
         if a.shape != self.action_space.shape:
             raise ValueError(f"action has shape {a.shape}, expected {self.action_space.shape}")
         a = np.clip(np.nan_to_num(a, nan=0.0, posinf=1.0, neginf=-1.0), -1.0, 1.0)
-        if self.action_mode == "duty":
-            cmds = {p: float(u) for p, u in zip(self.robot.ports, a, strict=True)}
-        else:
-            cmds = {p: {"run": float(u) * math.degrees(self.robot.motors[p].model.max_speed)}
-                    for p, u in zip(self.robot.ports, a, strict=True)}
+        cmds = self.commands_from_action(self.robot, a, self.action_mode)
         obs, reward, terminated, truncated, info = self.step_commands(cmds)
         return self._obs(obs), reward, terminated, truncated, info
+
+    @staticmethod
+    def commands_from_action(robot, a: np.ndarray, action_mode: str) -> dict:
+        """A clipped action vector -> motor commands in port order (duty, or regulated speed)."""
+        if action_mode == "duty":
+            return {p: float(u) for p, u in zip(robot.ports, a, strict=True)}
+        return {p: {"run": float(u) * math.degrees(robot.motors[p].model.max_speed)}
+                for p, u in zip(robot.ports, a, strict=True)}
 
     def step_commands(self, commands: dict):
         """One control period with brick-level motor commands (see Motor.command); returns the raw
         observation dict (floats and small arrays), reward, terminated, truncated, info. Other
-        players, if the world has them, get no commands (their motors keep coasting)."""
-        obs = self.match.step([commands] + [{}] * (self.match.players - 1))
+        players, if the world has them, are driven by the built-in opponent."""
+        others = [o.act(obs) for o, obs in zip(self.opponents, self.match.obs[1:], strict=True)]
+        obs = self.match.step([commands] + others)
         self.last_obs = obs[0]
         total = self.match.scorer.total(0)
         reward, self.score = total - self.score, total
