@@ -13,7 +13,7 @@ import numpy as np
 
 from .catalogue import Part, catalogue
 from .robotspec import PartSpec, RobotSpec
-from .sim import GEOM_BOX, GEOM_CYLINDER, GEOM_SPHERE, Link, Shape, quat_from_rpy, rotate
+from .sim import GEOM_BOX, GEOM_MESH, GEOM_SPHERE, Link, Shape, quat_from_rpy, rotate
 from .units import deg, mm
 
 CHASSIS_FRICTION = 0.5
@@ -42,6 +42,24 @@ class Assembly:
         return self.poses[part_id].pos - self.com
 
 
+def tyre_hull(radius: float, width: float, segments: int = 64, rows: int = 5) -> tuple:
+    """A crowned tyre as a convex hull about the y axis: the tread is highest at its middle.
+
+    A flat cylinder touches a flat floor along a line, and the solver then carries the load on
+    one edge of the tread, different on each side, so a symmetric robot veers. A slight crown
+    (like a real tyre's rounded profile) gives one contact point in the middle of the tread.
+    """
+    crown = min(0.002, radius * 0.08)
+    pts = []
+    for k in range(rows):
+        y = (k / (rows - 1) - 0.5) * width
+        rho = radius - crown * (2 * y / width) ** 2
+        for i in range(segments):
+            a = 2 * np.pi * i / segments
+            pts.append((rho * float(np.cos(a)), y, rho * float(np.sin(a))))
+    return tuple(pts)
+
+
 def _box_inertia(m: float, size: np.ndarray) -> np.ndarray:
     x, y, z = size
     return m / 12.0 * np.array((y * y + z * z, x * x + z * z, x * x + y * y))
@@ -51,11 +69,9 @@ def _part_shape(part: Part, ps: PartSpec, pos, quat) -> tuple[Shape, np.ndarray]
     """Collision shape and principal inertia (part frame) of one part."""
     if part.kind in ("wheel",):
         r, w = mm(part.size[0]) / 2, mm(part.size[1])
-        # cylinders lie along z in pybullet; turn them onto the axle (y)
-        q = quat_from_rpy((np.pi / 2, 0, 0))
         iyy = part.mass * r * r / 2
         ixx = part.mass * (3 * r * r + w * w) / 12
-        return Shape(GEOM_CYLINDER, tuple(pos), q, radius=r, length=w), np.array((ixx, iyy, ixx))
+        return Shape(GEOM_MESH, tuple(pos), quat, vertices=tyre_hull(r, w)), np.array((ixx, iyy, ixx))
     if part.kind == "caster":
         r = mm(part.size[0]) / 2
         i = 0.4 * part.mass * r * r

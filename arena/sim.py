@@ -53,7 +53,7 @@ CONTROL_DT = 0.010
 SOLVER_ITERATIONS = 20
 GRAVITY = 9.81
 
-GEOM_BOX, GEOM_SPHERE, GEOM_CYLINDER = pb.GEOM_BOX, pb.GEOM_SPHERE, pb.GEOM_CYLINDER
+GEOM_BOX, GEOM_SPHERE, GEOM_CYLINDER, GEOM_MESH = pb.GEOM_BOX, pb.GEOM_SPHERE, pb.GEOM_CYLINDER, pb.GEOM_MESH
 
 
 @dataclass(frozen=True)
@@ -66,6 +66,7 @@ class Shape:
     half_extents: tuple[float, float, float] = (0.0, 0.0, 0.0)
     radius: float = 0.0
     length: float = 0.0
+    vertices: tuple[tuple[float, float, float], ...] = ()  # GEOM_MESH: a convex hull
 
 
 @dataclass(frozen=True)
@@ -157,6 +158,9 @@ class Sim:
         c = self.client
         if len(shapes) == 1:
             s = shapes[0]
+            if s.kind == GEOM_MESH:
+                return pb.createCollisionShape(GEOM_MESH, vertices=s.vertices, collisionFramePosition=s.pos,
+                                               collisionFrameOrientation=s.quat, physicsClientId=c)
             return pb.createCollisionShape(s.kind, halfExtents=s.half_extents, radius=s.radius, height=s.length,
                                            collisionFramePosition=s.pos, collisionFrameOrientation=s.quat,
                                            physicsClientId=c)
