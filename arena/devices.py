@@ -75,7 +75,11 @@ class MotorModel:
             return 0.0, self.friction - k + self.viscous * abs(omega)
         w0 = a * self.ideal_speed * s
         target = (k - self.friction) / (k / w0 + self.viscous)
-        net = k * (1.0 - w / w0) - math.copysign(self.friction, w if w else 1.0) - self.viscous * w
+        # the torque limit is read at the current speed but never above stall: when a load
+        # back-drives the shaft, a limit evaluated at the reversed speed would overshoot the
+        # target within one step and chatter about zero
+        wp = max(w, 0.0)
+        net = k * (1.0 - wp / w0) - self.friction - self.viscous * wp
         return sign * target, max(abs(net), 1e-4)
 
     def coast(self, omega: float) -> tuple[float, float]:
@@ -173,8 +177,9 @@ class Motor:
             self.applied = self.duty
         else:
             self.applied = 0.0
+        # stalled: pushing (at full effort when regulated) but not moving the way it pushes
         effort = abs(self.applied) >= 0.99 if self.mode != "dc" else abs(self.applied) > 0.0
-        if effort and abs(self.speed_est) < 5.0:
+        if effort and self.speed_est * math.copysign(1.0, self.applied) < 5.0:
             self.stall_timer += self.dt
         else:
             self.stall_timer = 0.0
@@ -206,6 +211,10 @@ class Motor:
             self.integral = _clip(self.integral + err * dt, -20.0, 20.0)
         ff = ref_speed / to_deg(self.model.no_load_speed * self.volts / NOMINAL_V)
         u = ff + self.KP * err + self.KI * self.integral + self.KD * (ref_speed - self.speed_est)
+        # like the firmware's minimum power, lift any real effort past the driver's dead band
+        d = self.model.drive_offset
+        if abs(u) > 0.002:
+            u = math.copysign(d + (1.0 - d) * min(abs(u), 1.0), u)
         return _clip(u, -1.0, 1.0)
 
     # -- physics step ------------------------------------------------------------------------------

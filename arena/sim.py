@@ -193,12 +193,14 @@ class Sim:
             linkJointTypes=[joint_type[lk.joint] for lk in links],
             linkJointAxis=[lk.axis for lk in links],
             physicsClientId=c)
+        # Body-wide settings in their own call: pybullet applies a changeDynamics call that has
+        # any of them to the base, whatever link index it names (tests/test_sim.py checks this).
+        pb.changeDynamics(body, -1, linearDamping=0.0, angularDamping=0.0,
+                          activationState=pb.ACTIVATION_STATE_DISABLE_SLEEPING, physicsClientId=c)
         for i, lk in enumerate((base, *links)):
-            idx = i - 1
-            pb.changeDynamics(body, idx, localInertiaDiagonal=lk.inertia, lateralFriction=lk.friction,
+            pb.changeDynamics(body, i - 1, localInertiaDiagonal=lk.inertia, lateralFriction=lk.friction,
                               rollingFriction=lk.rolling_friction, spinningFriction=lk.spinning_friction,
-                              linearDamping=0.0, angularDamping=0.0, jointDamping=0.0,
-                              activationState=pb.ACTIVATION_STATE_DISABLE_SLEEPING, physicsClientId=c)
+                              jointDamping=0.0, physicsClientId=c)
         # Joints start free: pybullet's default velocity motor would otherwise brake every wheel.
         revolute = [i for i, lk in enumerate(links) if lk.joint == "revolute"]
         if revolute:
@@ -231,6 +233,15 @@ class Sim:
         """Implicit velocity motors: reach the target speed using at most max_torque (N*m)."""
         pb.setJointMotorControlArray(body, joints, pb.VELOCITY_CONTROL, targetVelocities=target_velocities,
                                      forces=max_torques, physicsClientId=self.client)
+
+    def apply_torque(self, body: int, link: int, torque) -> None:
+        """An external torque (N*m, world frame) on a link for the next physics step only."""
+        pb.applyExternalTorque(body, link, torque, pb.WORLD_FRAME, physicsClientId=self.client)
+
+    def dynamics(self, body: int, link: int) -> tuple[float, tuple[float, float, float], float]:
+        """(mass, local inertia diagonal, lateral friction) as pybullet holds them."""
+        info = pb.getDynamicsInfo(body, link, physicsClientId=self.client)
+        return info[0], tuple(info[2]), info[1]
 
     def link_pose(self, body: int, link: int):
         s = pb.getLinkState(body, link, physicsClientId=self.client)
