@@ -54,5 +54,5 @@ def test_equal_duty_drives_straight_and_opposite_duty_turns(rover):
     p = _drive(sim, r, {"B": 0.5, "C": 0.5}, 300)
     assert p.x - start.x > 0.5
     assert abs(p.y - start.y) < 0.01 and abs(p.yaw - start.yaw) < np.radians(1.0)
-    p2 = _drive(sim, r, {"B": 0.5, "C": -0.5}, 100)
+    p2 = _drive(sim, r, {"B": 0.5, "C": -0.5}, 30)
     assert p2.yaw < p.yaw - 0.5  # left wheel forward, right back: clockwise (negative yaw)
