@@ -105,7 +105,7 @@ def test_invalid_action_is_invalid(tmp_path):
                 return {"B": float("nan")}
     """)
     r = run_episode("line-follow", None, a, seed=0, limits=FAST)
-    assert r.status == INVALID and "finite" in r.reason
+    assert r.status == INVALID and "NaN" in r.reason
 
 
 def test_escape_sequences_in_output_are_escaped(tmp_path):
