@@ -14,6 +14,21 @@ import os
 import sys
 import traceback
 
+BRICK_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "brick")
+
+
+def brick_program(agent: str) -> str | None:
+    """The path of a brick program (a folder with main.py, or a .py file that imports pybricks
+    and defines no Controller class), or None for a controller class."""
+    if os.path.isdir(agent):
+        main = os.path.join(agent, "main.py")
+        return main if os.path.isfile(main) and not os.path.isfile(os.path.join(agent, "controller.py")) else None
+    with open(agent, encoding="utf-8", errors="replace") as f:
+        src = f.read()
+    if "pybricks" in src and "class Controller" not in src:
+        return agent
+    return None
+
 
 def _load(agent: str):
     path = agent if agent.endswith(".py") else os.path.join(agent, "controller.py")
@@ -53,16 +68,30 @@ def main() -> int:
     sys.stdout = sys.stderr
     proto_in = sys.stdin
     controller = None
+    program = None
     for line in proto_in:
         msg = json.loads(line)
         kind = msg.get("type")
-        if kind == "init":
+        if kind == "init" and brick_program(msg["agent"]):
+            program = brick_program(msg["agent"])
+            try:
+                with open(program, encoding="utf-8") as f:
+                    code = compile(f.read(), program, "exec")
+            except BaseException as exc:  # noqa: BLE001 - a syntax error is the author's to fix
+                _fail(proto_out, "import", exc)
+                return 1
+            proto_out.write('{"type": "ready"}\n')
+        elif kind == "act" and program is not None:
+            return _run_program(code, program, msg, proto_in, proto_out)
+        elif kind == "init":
             try:
                 controller = _load(msg["agent"])
             except BaseException as exc:  # noqa: BLE001 - report every failure to the arena
                 _fail(proto_out, "import", exc)
                 return 1
             proto_out.write('{"type": "ready"}\n')
+        elif kind == "reset" and program is not None:
+            proto_out.write('{"type": "ok"}\n')
         elif kind == "reset":
             try:
                 if hasattr(controller, "reset"):
@@ -82,6 +111,24 @@ def main() -> int:
         elif kind == "close":
             return 0
         proto_out.flush()
+    return 0
+
+
+def _run_program(code, path: str, first: dict, proto_in, proto_out) -> int:
+    """Run a brick program top to bottom on the virtual brick (see brick/pybricks/_runtime.py)."""
+    sys.path.insert(0, BRICK_DIR)  # `import pybricks` finds the simulated brick, in this process only
+    sys.path.insert(1, os.path.dirname(os.path.abspath(path)))
+    from pybricks._runtime import ProgramEnded, Runtime
+
+    rt = Runtime(proto_in, proto_out, first)
+    try:
+        exec(code, {"__name__": "__main__", "__file__": path})
+    except ProgramEnded:
+        return 0
+    except BaseException as exc:  # noqa: BLE001 - the program's error goes to the arena
+        _fail(proto_out, "act", exc)
+        return 1
+    rt.finish()
     return 0
 
 

@@ -41,7 +41,7 @@ def listing(kind: str) -> list[Path]:
             if p.name.startswith((".", "_")):
                 continue
             if kind == "agents":
-                ok = p.is_dir() and (p / "controller.py").is_file() or p.suffix == ".py"
+                ok = p.is_dir() and ((p / "controller.py").is_file() or (p / "main.py").is_file()) or p.suffix == ".py"
                 name = p.stem if p.suffix == ".py" else p.name
             else:
                 ok = p.suffix == KINDS[kind]

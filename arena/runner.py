@@ -83,6 +83,12 @@ def plain_obs(raw: dict) -> dict:
     return {k: (v.tolist() if hasattr(v, "tolist") else v) for k, v in raw.items()}
 
 
+def motor_states(robot) -> dict:
+    """What the brick's firmware knows about each motor beyond the observation: whether a
+    run_target has finished and whether it is stalled (brick programs block on these)."""
+    return {p: {"done": m.done, "stalled": m.stalled} for p, m in robot.motors.items()}
+
+
 def agent_hash(path: Path) -> str:
     """Content hash of an agent (every file under its folder, or the single file)."""
     h = hashlib.sha256()
@@ -151,8 +157,8 @@ class ControllerProcess:
     def reset(self, seed: int, info: dict) -> None:
         self._check(self.sandbox.request({"type": "reset", "seed": seed, "info": info}))
 
-    def send_obs(self, t_ms: int, obs: dict) -> None:
-        self.sandbox.send({"type": "act", "t": t_ms, "obs": obs})
+    def send_obs(self, t_ms: int, obs: dict, motors: dict) -> None:
+        self.sandbox.send({"type": "act", "t": t_ms, "obs": obs, "motors": motors})
 
     def recv_action(self):
         reply = self._check(self.sandbox.recv())
@@ -207,7 +213,7 @@ def run_match(world: str | Path, entrants: list[tuple[str | Path | None, str | P
         sent = []
         for i in list(alive):
             try:
-                ctls[i].send_obs(t_ms, plain_obs(obs[i]))
+                ctls[i].send_obs(t_ms, plain_obs(obs[i]), motor_states(match.robots[i]))
                 sent.append(i)
             except SandboxError as exc:
                 fail(i, exc)
