@@ -334,8 +334,10 @@ def classify(r: float, g: float, b: float, surface: bool) -> int:
 class UltrasonicSensor:
     """A cone of rays; distance in mm (0-2550); 2550 = nothing seen.
 
-    21 rays (7 across +-21 deg, 3 rows over +-8 deg) as in published kit simulators; a ray whose
-    incidence on the surface exceeds 46 deg returns no echo (specular reflection). Readings
+    21 rays (7 across +-21 deg, 3 rows over +-8 deg) as in published kit simulators find what the
+    beam can hit; a surface returns an echo only when the sensor faces it within 46 deg of its
+    normal (sound reflects specularly: a wall seen at a steep angle sends the ping away, even if
+    the beam's edge meets it less steeply; the floor never echoes). Readings
     below the minimum range report the minimum; a new ping every 40 ms.
     """
 
@@ -369,11 +371,11 @@ class UltrasonicSensor:
         """hits: (body, fraction, pos, normal) per ray for the rays returned by ray_ends()."""
         self.next_ping = t + self.PERIOD
         best = math.inf
-        dirs = self.world_dirs
-        for k, (body, frac, _pos, normal) in enumerate(hits):
+        axis = self.world_dirs[len(self.world_dirs) // 2]  # the middle ray: the sensor's axis
+        for body, frac, _pos, normal in hits:
             if body < 0:
                 continue
-            cos_inc = -float(np.dot(dirs[k], normal))
+            cos_inc = -float(axis[0] * normal[0] + axis[1] * normal[1] + axis[2] * normal[2])
             if cos_inc < math.cos(self.MAX_INCIDENCE):
                 continue
             best = min(best, frac * self.RANGE)

@@ -1,0 +1,152 @@
+"""Kit parts against the published figures (../shared/specs/kit.md), measured in the physics.
+
+Motors on a test bench (arena.bench), sensors on the rover in small test worlds.
+"""
+
+import math
+
+import numpy as np
+import pytest
+
+from arena.bench import MotorBench
+from arena.env import ArenaEnv
+
+# -- motors ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("part, rpm, stall_ncm", [("motor-nxt", 170, 50), ("motor-large", 170, 40),
+                                                  ("motor-medium", 250, 12)])
+def test_no_load_speed_and_stall_torque(part, rpm, stall_ncm):
+    bench = MotorBench(part)
+    assert bench.run(1.0, 1.5).speed_rpm == pytest.approx(rpm, rel=0.05)
+    assert bench.stall_torque_ncm() == pytest.approx(stall_ncm, rel=0.10)
+    bench.close()
+
+
+@pytest.mark.parametrize("part", ["motor-nxt", "motor-large", "motor-medium"])
+def test_speed_is_proportional_to_voltage_and_duty(part):
+    full = MotorBench(part, volts=9.0).run(1.0, 1.5).speed_rpm
+    low = MotorBench(part, volts=7.2).run(1.0, 1.5).speed_rpm
+    half = MotorBench(part, volts=9.0).run(0.5, 1.5).speed_rpm
+    assert low / full == pytest.approx(0.8, rel=0.03)
+    assert half / full == pytest.approx(0.5, abs=0.06)
+
+
+def test_nxt_motor_stalls_under_11_5_ncm_below_40_percent():
+    assert MotorBench("motor-nxt").run(0.40, 1.0, load_ncm=11.5).speed_rpm <= 0.0
+    assert MotorBench("motor-nxt").run(0.60, 1.0, load_ncm=11.5).speed_rpm > 20.0
+
+
+def test_running_torque_of_large_motor_keeps_it_turning():
+    """EV3 large: 20 N*cm running torque -> about half speed at full duty."""
+    r = MotorBench("motor-large").run(1.0, 1.5, load_ncm=20.0)
+    assert 60 < r.speed_rpm < 110
+
+
+def test_speed_regulation_holds_speed_under_load_and_reports_stall():
+    r = MotorBench("motor-large").run({"run": 500}, 2.0, load_ncm=10.0)
+    assert r.speed_rpm * 6 == pytest.approx(500, rel=0.05) and not r.stalled
+    r = MotorBench("motor-large").run({"run": 500}, 1.0, load_ncm=60.0)
+    assert r.stalled
+
+
+def test_run_target_settles_on_the_encoder_degree():
+    bench = MotorBench("motor-large")
+    r = bench.run({"target": 360, "speed": 500}, 2.0)
+    assert abs(r.angle_deg - 360) <= 1 and bench.motor.mode == "hold"
+
+
+@pytest.mark.parametrize("dt", [0.010, 0.005])
+def test_no_jitter_at_standstill_and_no_energy_gain(dt):
+    """Holding still: the encoder stays put; coasting: a spun-up flywheel only slows down."""
+    bench = MotorBench("motor-large", control_dt=dt)
+    r = bench.run({"stop": "hold"}, 1.0)
+    assert r.angle_deg == 0 and abs(r.speed_rpm) < 0.5
+    bench.run(1.0, 0.5)
+    speeds = [bench.run({"stop": "coast"}, 0.05).speed_rpm for _ in range(10)]
+    assert all(b <= a + 1e-6 for a, b in zip(speeds, speeds[1:], strict=False))
+
+
+# -- sensors on the rover --------------------------------------------------------------------------
+
+def wall_world(tmp_path, root, distance_mm: float, incidence_deg: float = 0.0):
+    """The rover at the origin facing +x; a wall `distance_mm` from the ultrasonic sensor's face,
+    turned by the incidence angle."""
+    sensor_x = 20 + 12  # rover: ultrasonic centre 20 mm ahead of the axle, 24 mm deep
+    cx = sensor_x + distance_mm
+    a = math.radians(incidence_deg)
+    dx, dy = 800 * math.sin(a), 800 * math.cos(a)
+    text = f"""
+id = "Wall-v0"
+time_limit = 5.0
+[mat]
+size = [6000, 4000]
+resolution = 10.0
+[[walls]]
+start = [{cx + 10 * math.cos(a) - dx}, {-dy - 10 * math.sin(a)}]
+end = [{cx + 10 * math.cos(a) + dx}, {dy - 10 * math.sin(a)}]
+height = 300
+thickness = 20
+[[start]]
+pos = [0, 0]
+heading = 0
+[[score]]
+name = "time"
+kind = "time"
+weight = 0
+"""
+    f = tmp_path / f"wall-{distance_mm}-{incidence_deg}.toml"
+    f.write_text(text)
+    return f
+
+
+def read_distance(world, steps=10, action=(0.0, 0.0)):
+    env = ArenaEnv(world, "rover")
+    env.reset(seed=0)
+    for _ in range(steps):
+        obs, *_ = env.step(np.array(action))
+    env.close()
+    return float(obs["S4/distance"][0])
+
+
+@pytest.mark.parametrize("mm", [300, 500, 1000])
+def test_ultrasonic_reads_a_wall_within_30_mm(tmp_path, root, mm):
+    assert read_distance(wall_world(tmp_path, root, mm)) == pytest.approx(mm, abs=30)
+
+
+def test_ultrasonic_nothing_seen_past_range_and_at_steep_incidence(tmp_path, root):
+    assert read_distance(wall_world(tmp_path, root, 2700)) == 2550
+    assert read_distance(wall_world(tmp_path, root, 500, incidence_deg=60)) == 2550
+    assert read_distance(wall_world(tmp_path, root, 500, incidence_deg=20)) < 700
+
+
+def test_touch_is_pressed_exactly_while_the_bumper_touches(tmp_path, root):
+    world = wall_world(tmp_path, root, 150)
+    env = ArenaEnv(world, "rover")
+    env.reset(seed=0)
+    pressed, contact = [], []
+    for k in range(250):
+        a = np.array([0.4, 0.4]) if k < 120 else np.array([-0.4, -0.4])
+        obs, *_ = env.step(a)
+        pressed.append(obs["S1/pressed"][0] == 1.0)
+        bumper = env.robot.asm.touch_links["touch"]
+        contact.append(any(env.sim.contacts(env.robot.body, link) for link in bumper))
+    env.close()
+    assert pressed == contact
+    assert any(pressed) and not pressed[0] and not pressed[-1]
+
+
+def test_gyro_follows_a_commanded_turn_within_3_degrees(tmp_path, root):
+    world = wall_world(tmp_path, root, 3000)
+    env = ArenaEnv(world, "rover")
+    env.reset(seed=0)
+    for _ in range(300):
+        obs, *_ = env.step(np.array([0.3, -0.3]))  # clockwise on the spot
+        if abs(math.degrees(env.robot.pose.yaw)) >= 90:
+            break
+    for _ in range(30):
+        obs, *_ = env.step(np.array([0.0, 0.0]))
+    true_cw = -math.degrees(env.robot.pose.yaw)
+    assert true_cw > 85
+    assert obs["S2/angle"][0] == pytest.approx(true_cw, abs=3.0)
+    env.close()
