@@ -75,6 +75,8 @@ class ArenaEnv(gym.Env):
         self.render_mode, self.action_mode = render_mode, action_mode
         self.metadata = dict(self.metadata, render_fps=int(round(1.0 / control_dt / max(1, round(0.04 / control_dt)))))
         self.keys = self.robot.obs_keys()
+        ends = np.cumsum([int(np.prod(k.shape or (1,))) for k in self.keys])
+        self._slices = [(k.key, int(e - np.prod(k.shape or (1,))), int(e)) for k, e in zip(self.keys, ends, strict=True)]
         self.observation_space = spaces.Dict({
             k.key: spaces.Box(k.low, k.high, k.shape or (1,), np.float32) for k in self.keys})
         self.action_space = spaces.Box(-1.0, 1.0, (len(self.robot.ports),), np.float32)
@@ -98,7 +100,9 @@ class ArenaEnv(gym.Env):
         a = np.asarray(action, dtype=np.float64).reshape(-1)
         if a.shape != self.action_space.shape:
             raise ValueError(f"action has shape {a.shape}, expected {self.action_space.shape}")
-        a = np.clip(np.nan_to_num(a, nan=0.0, posinf=1.0, neginf=-1.0), -1.0, 1.0)
+        if not np.isfinite(a).all():  # NaN means "no command"; infinities saturate
+            a = np.nan_to_num(a, nan=0.0, posinf=1.0, neginf=-1.0)
+        a = np.clip(a, -1.0, 1.0)
         cmds = self.commands_from_action(self.robot, a, self.action_mode)
         obs, reward, terminated, truncated, info = self.step_commands(cmds)
         return self._obs(obs), reward, terminated, truncated, info
@@ -133,7 +137,17 @@ class ArenaEnv(gym.Env):
         return self.match.steps
 
     def _obs(self, raw: dict) -> dict:
-        return {k.key: np.array(raw[k.key], dtype=np.float32).reshape(k.shape or (1,)) for k in self.keys}
+        """Fresh float32 arrays every step (one buffer per step, a view per key): no observation
+        shares memory with an earlier one."""
+        flat = []
+        for k in self.keys:
+            v = raw[k.key]
+            if k.shape:
+                flat.extend(v)
+            else:
+                flat.append(v)
+        buf = np.array(flat, dtype=np.float32)
+        return {k: buf[a:b] for k, a, b in self._slices}
 
     def _info(self) -> dict:
         info = {f"score/{k}": float(v) for k, v in self.match.scorer.values(0).items()}
