@@ -292,9 +292,11 @@ class ColorSensor:
         if not full:
             self.quantities = ("reflection", "ambient")
 
-    def reset(self, rng: np.random.Generator) -> None:
+    def reset(self, rng: np.random.Generator, wide: bool = False) -> None:
+        """wide: the domain-randomisation ranges of docs/parts.md instead of part tolerances."""
         self.bias = float(rng.uniform(-self.BIAS, self.BIAS))
-        self.gain = float(rng.uniform(0.97, 1.03))
+        g = 0.10 if wide else 0.03
+        self.gain = float(rng.uniform(1.0 - g, 1.0 + g))
         self.noise = Noise(rng)
 
     def read(self, frame: SensorFrame, mat: Mat, ambient: float) -> dict:
@@ -358,8 +360,9 @@ class UltrasonicSensor:
         dirs = [(math.cos(p) * c, math.cos(p) * s, math.sin(p)) for p in self.PITCHES for c, s in zip(cy, sy, strict=True)]
         self.local_dirs = np.array(dirs)  # in the sensor frame, +x forward
 
-    def reset(self, rng: np.random.Generator) -> None:
-        self.bias = float(rng.uniform(-5.0, 5.0))
+    def reset(self, rng: np.random.Generator, wide: bool = False) -> None:
+        b = 15.0 if wide else 5.0
+        self.bias = float(rng.uniform(-b, b))
         self.noise = Noise(rng)
         self.next_ping = 0.0
         self.value = self.MAX_MM
@@ -408,8 +411,9 @@ class GyroSensor:
     def __init__(self, port: str):
         self.port = port
 
-    def reset(self, rng: np.random.Generator) -> None:
-        self.bias = float(rng.uniform(-self.BIAS, self.BIAS))
+    def reset(self, rng: np.random.Generator, wide: bool = False) -> None:
+        b = 3 * self.BIAS if wide else self.BIAS
+        self.bias = float(rng.uniform(-b, b))
         self.noise = Noise(rng)
         self.angle = 0.0
         self.rate = 0.0
@@ -437,7 +441,7 @@ class TouchSensor:
     def __init__(self, port: str, links: tuple[int, ...]):
         self.port, self.links = port, links
 
-    def reset(self, rng: np.random.Generator) -> None:
+    def reset(self, rng: np.random.Generator, wide: bool = False) -> None:
         self.pressed = 0.0
 
     def read(self) -> dict:

@@ -52,7 +52,8 @@ class ArenaEnv(gym.Env):
     `world` (name, path or WorldSpec), `robot` (name, path or RobotSpec; default: the world's),
     `render_mode` ("rgb_array" top-down numpy picture, or "human" pygame window),
     `action_mode` ("duty" | "speed"), `control_dt` / `physics_dt` (s), `opponent` (the built-in
-    policy for the other seats of a head-to-head world: "seeker" or "idle").
+    policy for the other seats of a head-to-head world: "seeker" or "idle"), `randomize` (domain
+    randomisation for training: battery 7.2-9 V and wider sensor tolerances, see docs/parts.md).
 
     ## Version History
     v0: first version.
@@ -62,12 +63,12 @@ class ArenaEnv(gym.Env):
 
     def __init__(self, world: str | Path | WorldSpec = "line-follow", robot: str | Path | RobotSpec | None = None,
                  render_mode: str | None = None, action_mode: str = "duty", control_dt: float = CONTROL_DT,
-                 physics_dt: float = PHYSICS_DT, opponent: str = "seeker"):
+                 physics_dt: float = PHYSICS_DT, opponent: str = "seeker", randomize: bool = False):
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"render_mode {render_mode!r}: use one of {self.metadata['render_modes']} or None")
         if action_mode not in ("duty", "speed"):
             raise ValueError(f"action_mode {action_mode!r}: use 'duty' or 'speed'")
-        self.match = Match(world, [robot], control_dt, physics_dt)
+        self.match = Match(world, [robot], control_dt, physics_dt, randomize=randomize)
         self.world_spec, self.world, self.sim = self.match.world_spec, self.match.world, self.match.sim
         self.robot, self.robot_spec = self.match.robots[0], self.match.robot_specs[0]
         # head-to-head worlds: the other seats are driven by a built-in opponent

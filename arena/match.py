@@ -31,7 +31,10 @@ def load_robot_spec(robot: str | Path | RobotSpec) -> RobotSpec:
 
 class Match:
     def __init__(self, world: str | Path | WorldSpec, robots: list[str | Path | RobotSpec | None] | None = None,
-                 control_dt: float = CONTROL_DT, physics_dt: float = PHYSICS_DT):
+                 control_dt: float = CONTROL_DT, physics_dt: float = PHYSICS_DT, randomize: bool = False):
+        """randomize: draw battery voltage and sensor tolerances from the wide domain-randomisation
+        ranges of docs/parts.md (for training), instead of fresh batteries and part tolerances."""
+        self.randomize = randomize
         self.world_spec = load_world_spec(world)
         n = self.world_spec.players
         robots = list(robots or [])
@@ -66,8 +69,10 @@ class Match:
         per_robot = device_ss.spawn(self.players)
         for i, r in enumerate(self.robots):
             start = self.world.start_pose(i, self.layout_rng)
-            rngs = [np.random.default_rng(s) for s in per_robot[i].spawn(r.n_devices())]
-            r.spawn(self.sim, start.x, start.y, start.heading, rngs)
+            # one stream per device, and one more for the robot's own draws (its battery)
+            rngs = [np.random.default_rng(s) for s in per_robot[i].spawn(r.n_devices() + 1)]
+            volts = float(rngs[-1].uniform(7.2, 9.0)) if self.randomize else None
+            r.spawn(self.sim, start.x, start.y, start.heading, rngs[:-1], volts=volts, wide=self.randomize)
         self.steps = 0
         self.scorer.reset()
         self.obs = [r.sense(0.0, self.world.mat, self.world.ambient) for r in self.robots]

@@ -101,7 +101,7 @@ class Robot:
 
     # -- lifecycle -----------------------------------------------------------------------------------
     def spawn(self, sim: Sim, x: float, y: float, heading: float, rng_devices: list[np.random.Generator],
-              volts: float | None = None) -> None:
+              volts: float | None = None, wide: bool = False) -> None:
         """Place the robot with its origin at (x, y) on the ground facing `heading` (rad)."""
         self.sim = sim
         quat = quat_from_rpy((0.0, 0.0, heading))
@@ -114,12 +114,13 @@ class Robot:
         for m in self.motors.values():
             m.reset(next(rngs), self.volts)
         for s in self.sensors.values():
-            s.reset(next(rngs))
+            s.reset(next(rngs), wide)
         self.prev_yaw = heading
         self.time = 0.0
         self._fetch_state()
 
     def n_devices(self) -> int:
+        """spawn() takes one generator per device."""
         return len(self.motors) + len(self.sensors)
 
     # -- stepping ---------------------------------------------------------------------------------------

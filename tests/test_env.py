@@ -126,3 +126,22 @@ def test_env_and_runner_agree_on_a_seed(root):
         e2.step_commands(a)
     assert e2.state_digest() == digest
     e2.close()
+
+
+def test_domain_randomisation_draws_battery_and_tolerances_per_seed():
+    env = ArenaEnv("line-follow", randomize=True)
+    volts = set()
+    for seed in range(4):
+        env.reset(seed=seed)
+        volts.add(round(env.robot.volts, 4))
+        assert 7.2 <= env.robot.volts <= 9.0
+    assert len(volts) == 4
+    env.reset(seed=1)
+    v1 = env.robot.volts
+    env.reset(seed=1)
+    assert env.robot.volts == v1
+    env.close()
+    plain = ArenaEnv("line-follow")
+    plain.reset(seed=1)
+    assert plain.robot.volts == 9.0
+    plain.close()
