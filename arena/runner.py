@@ -12,6 +12,7 @@ import json
 import math
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -138,8 +139,11 @@ class ControllerProcess:
     def __init__(self, agent: Path, limits: Limits, isolation: str = "auto"):
         self.agent = agent.resolve()
         host = Path(__file__).resolve().parent / "agent_host.py"  # standard library only
-        self.sandbox = Sandbox([sys.executable, "-I", str(host)],
-                               readonly=[host.parent, self.agent if self.agent.is_dir() else self.agent.parent],
+        if self.agent.is_dir():  # only this agent's own folder is visible, never its neighbours
+            readonly, files, self.agent_arg = [host.parent, self.agent], {}, str(self.agent)
+        else:
+            readonly, files, self.agent_arg = [host.parent], {"agent.py": self.agent}, "agent.py"
+        self.sandbox = Sandbox([sys.executable, "-I", str(host)], readonly=readonly, workdir_files=files,
                                limits=limits, isolation=isolation)
         self.failed: SandboxError | None = None
 
@@ -151,7 +155,7 @@ class ControllerProcess:
 
     def start(self, world_id: str, ports: list[str]) -> None:
         self.sandbox.start()
-        self._check(self.sandbox.request({"type": "init", "agent": str(self.agent), "world": world_id,
+        self._check(self.sandbox.request({"type": "init", "agent": self.agent_arg, "world": world_id,
                                           "ports": ports}, first=True))
 
     def reset(self, seed: int, info: dict) -> None:
@@ -207,6 +211,7 @@ def run_match(world: str | Path, entrants: list[tuple[str | Path | None, str | P
                              "player": i, "control_ms": round(match.sim.control_dt * 1000)})
         except SandboxError as exc:
             fail(i, exc)
+    pool = ThreadPoolExecutor(len(ctls), thread_name_prefix="arena-recv") if len(ctls) > 1 else None
     while True:
         t_ms = int(round(match.time * 1000))
         cmds: list[dict] = [{} for _ in ctls]
@@ -217,13 +222,18 @@ def run_match(world: str | Path, entrants: list[tuple[str | Path | None, str | P
                 sent.append(i)
             except SandboxError as exc:
                 fail(i, exc)
-        for i in sent:
+        # every controller's reply is awaited at the same time, each against its own clock: a
+        # controller that stalls must not eat into its opponent's time
+        replies = [pool.submit(_reply, ctls[i]) for i in sent] if pool else [_reply(ctls[i]) for i in sent]
+        for i, fut in zip(sent, replies, strict=True):
+            action, err = fut.result() if pool else fut
+            if err is not None:
+                fail(i, err)
+                continue
             try:
-                cmds[i] = validate_action(ctls[i].recv_action(), match.robots[i].ports)
+                cmds[i] = validate_action(action, match.robots[i].ports)
             except InvalidAction as exc:
                 fail(i, SandboxError(INVALID, str(exc)))
-            except SandboxError as exc:
-                fail(i, exc)
         for i in range(len(ctls)):
             if status[i] != OK:  # a failed controller's robot coasts
                 cmds[i] = {p: {"stop": "coast"} for p in match.robots[i].ports}
@@ -235,6 +245,8 @@ def run_match(world: str | Path, entrants: list[tuple[str | Path | None, str | P
         h.update(match.state_digest())
         if match.terminated or match.truncated:
             break
+    if pool is not None:
+        pool.shutdown()
     outputs = [c.close() for c in ctls]
     wall = round(time.perf_counter() - wall0, 3)
     results = []
@@ -246,6 +258,13 @@ def run_match(world: str | Path, entrants: list[tuple[str | Path | None, str | P
             output=outputs[i], agent_hash=agent_hash(path), actions=[a[i] for a in actions]))
     match.close()
     return results
+
+
+def _reply(ctl: ControllerProcess) -> tuple[object, SandboxError | None]:
+    try:
+        return ctl.recv_action(), None
+    except SandboxError as exc:
+        return None, exc
 
 
 def run_episode(world: str | Path, robot: str | Path | None, agent: str | Path, seed: int = 0,
