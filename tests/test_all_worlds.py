@@ -89,3 +89,13 @@ def test_make_vec(mode):
         obs, rew, term, trunc, info = envs.step(envs.action_space.sample())
     assert rew.shape == (2,)
     envs.close()
+
+
+@pytest.mark.parametrize("world, robot", PAIRS)
+def test_stable_baselines3_env_checker(world, robot):
+    """Every single-agent env passes SB3's own checker (warnings allowed, errors not)."""
+    from stable_baselines3.common.env_checker import check_env as sb3_check_env  # in the dev extra
+
+    env = ArenaEnv(world, robot)
+    sb3_check_env(env, warn=False)
+    env.close()
