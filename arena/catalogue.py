@@ -37,7 +37,12 @@ class Part:
 
     @property
     def connects(self) -> str:
-        return self.params.get("connects", CONNECTS[self.kind])
+        if "connects" in self.params:
+            return self.params["connects"]
+        if self.kind == "brick":
+            ports = self.params.get("motor_ports", ["A", "B", "C", "D"])
+            return f"motors on ports {ports[0]}-{ports[-1]}, sensors on ports S1-S4 (exactly one per robot)"
+        return CONNECTS[self.kind]
 
     @property
     def boxes(self) -> tuple[tuple[tuple[float, float, float], tuple[float, float, float]], ...]:
