@@ -240,7 +240,6 @@ def _part(e: _Entry, f: str, probs: list[SpecError]) -> PartSpec | None:
     path = e.src.get("id", (f, "parts[?].id"))[1].rsplit(".", 1)[0]
     t = _SrcTable(e, e.src.get("id", (f, ""))[0], path)
     cat = catalogue()
-    n0 = len(probs)
     vals: dict = {}
 
     def get(key, fn):
@@ -282,11 +281,16 @@ def _part(e: _Entry, f: str, probs: list[SpecError]) -> PartSpec | None:
             if k in e.data and kind not in kinds:
                 probs.append(t.error(k, f"a {kind} takes no `{k}` (only {' and '.join(kinds)} parts do)",
                                      "remove the key"))
-    if len(probs) > n0 or kind is None:
+    if kind is None or "id" not in vals or "pos" not in vals:
         return None
-    return PartSpec(vals["id"], cid, kind, vals["pos"], vals["rpy"], port=vals["port"], motor=vals["motor"],
-                    gear=vals["gear"], direction=vals["direction"], touch=vals["touch"], color=vals["color"],
-                    hinge=vals["hinge"], axis=vals["axis"], limits=vals["limits"])
+    # a part with other bad keys is kept (with defaults for them) so the rules across parts still
+    # run and report everything; the problems already recorded keep the build from loading
+    d = {"rpy": (0.0, 0.0, 0.0), "port": None, "motor": None, "gear": 1.0, "direction": "clockwise", "touch": None,
+         "color": None, "hinge": None, "axis": (0.0, 1.0, 0.0), "limits": DEFAULT_LIMITS}
+    d.update(vals)
+    return PartSpec(d["id"], cid, kind, d["pos"], d["rpy"], port=d["port"], motor=d["motor"], gear=d["gear"],
+                    direction=d["direction"], touch=d["touch"], color=d["color"], hinge=d["hinge"], axis=d["axis"],
+                    limits=d["limits"])
 
 
 def _gear(t: Table) -> float:

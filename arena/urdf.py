@@ -115,7 +115,7 @@ def to_urdf(asm: Assembly) -> str:
             out.append(f'    <axis xyz="{_f(lk.axis)}"/>')
             effort = ncm(motor.param("stall_torque_ncm", 40.0)) / g
             speed = math.radians(motor.param("max_speed_dps", 1000.0)) * g
-            lim = f' lower="{lk.limits[0]:.6g}" upper="{lk.limits[1]:.6g}"' if lk.limits is not None else ""
+            lim = f' lower="{lk.limits[0]:.9g}" upper="{lk.limits[1]:.9g}"' if lk.limits is not None else ""
             out.append(f'    <limit effort="{effort:.6g}" velocity="{speed:.6g}"{lim}/>')
             out.append(f"    <!-- turned by motor {mid!r} on port {spec.part(mid).port}, gear {g:g} -->")
         out.append("  </joint>")
