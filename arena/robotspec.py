@@ -371,6 +371,9 @@ def read_robot(path: Path) -> tuple[RobotSpec | None, list[SpecError]]:
         ps = _part(e, f, probs)
         if ps is None:
             bad.add(str(e.data.get("id")))
+            raw_part = e.data.get("part")
+            if isinstance(raw_part, str) and raw_part in catalogue():
+                bad.add(f"kind:{catalogue()[raw_part].kind}")  # so a bad brick is not also "missing"
             continue
         parts.append(ps)
         for k, loc in e.src.items():
@@ -411,7 +414,7 @@ def robot_problems(spec: RobotSpec, unreadable: set[str] = frozenset()) -> list[
         out.append(SpecError(f, k, problem, fix))
 
     bricks = spec.by_kind("brick")
-    if len(bricks) != 1 and "brick" not in unreadable:
+    if len(bricks) != 1 and not (not bricks and "kind:brick" in unreadable):
         out.append(SpecError(spec.file, "parts", f"a robot needs exactly one brick, found {len(bricks)}",
                              'add one part with part = "ev3-brick"' if not bricks else "remove the extra bricks"))
     brick_ports = cat[bricks[0].part].param("motor_ports", list(MOTOR_PORTS)) if bricks else list(MOTOR_PORTS)
