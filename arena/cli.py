@@ -158,22 +158,39 @@ def cmd_leaderboard(args) -> int:
 
 
 # -- content -------------------------------------------------------------------------------------------
+def _check_robot_file(p: Path, world, console_err) -> int:
+    from .robotcheck import check_robot
+
+    r = check_robot(p, world=world)
+    if r.ok:
+        spec = r.spec
+        where = f", fits {world.id}" if world is not None else ""
+        print(f"{p}: ok - robot {spec.name!r}, {len(spec.parts)} parts, {r.mass:.3f} kg, "
+              f"{r.size[0]:.0f} x {r.size[1]:.0f} x {r.size[2]:.0f} mm, stands upright (tilt {r.tilt:.1f} deg){where}")
+        return 0
+    for e in r.problems:
+        print(f"{e}", file=sys.stderr)
+    n = len(r.problems)
+    print(f"{p}: {n} problem{'s' if n > 1 else ''}", file=sys.stderr)
+    return 1
+
+
 def cmd_check(args) -> int:
     from .tomlio import load_toml
 
+    world = None
+    if args.world:
+        from .content import resolve
+        from .worldspec import load_world
+
+        world = load_world(resolve("worlds", args.world))
     bad = 0
     for f in args.files:
         p = Path(f)
         try:
             data = load_toml(p)
-            if "parts" in data:
-                from .assembly import assemble, size_mm
-                from .robotspec import load_robot
-
-                spec = load_robot(p)
-                size = size_mm(assemble(spec))
-                print(f"{p}: ok - robot {spec.name!r}, {len(spec.parts)} parts, {spec.mass:.3f} kg, "
-                      f"{size[0]:.0f} x {size[1]:.0f} x {size[2]:.0f} mm")
+            if "parts" in data or "extends" in data:
+                bad += _check_robot_file(p, world, sys.stderr)
             else:
                 from .world import World
                 from .worldspec import load_world
@@ -193,11 +210,58 @@ def cmd_parts(args) -> int:
     from .catalogue import catalogue
 
     t = Table(title="Parts catalogue", title_justify="left")
-    for c in ("id", "kind", "mass g", "size mm", "description"):
+    for c in ("id", "kind", "mass g", "size mm", "connects to", "description"):
         t.add_column(c)
     for p in catalogue().values():
-        t.add_row(p.id, p.kind, f"{p.mass * 1000:.0f}", " x ".join(f"{s:g}" for s in p.size), p.description)
+        t.add_row(p.id, p.kind, f"{p.mass * 1000:.0f}", " x ".join(f"{s:g}" for s in p.size), p.connects, p.description)
     _console().print(t)
+    return 0
+
+
+def _load_robot_arg(name: str):
+    from .content import resolve
+    from .robotspec import load_robot
+
+    return load_robot(resolve("robots", name))
+
+
+def cmd_robot_show(args) -> int:
+    from rich.table import Table
+
+    from .robotdraw import parts_list, robot_sheet, write_png
+
+    spec = _load_robot_arg(args.robot)
+    console = _console()
+    if args.out:
+        out = Path(args.out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        write_png(robot_sheet(spec), out)
+    t = Table(title=f"{spec.name}: parts list", title_justify="left")
+    for c, j in (("part", "left"), ("kind", "left"), ("count", "right"), ("mass g", "right")):
+        t.add_column(c, justify=j)
+    total_n, total_m = 0, 0.0
+    for cid, kind, n, m in parts_list(spec):
+        t.add_row(cid, kind, str(n), f"{m * 1000:.0f}")
+        total_n, total_m = total_n + n, total_m + m
+    t.add_row("[b]total[/b]", "", f"[b]{total_n}[/b]", f"[b]{total_m * 1000:.0f}[/b]")
+    console.print(t)
+    ports = ", ".join(f"{p.port}={p.id} ({p.part})" for p in (*spec.motors, *spec.sensors))
+    console.print(f"ports: {ports}", markup=False)
+    if args.out:
+        console.print(f"picture: {args.out}", markup=False)
+    return 0
+
+
+def cmd_robot_urdf(args) -> int:
+    from .assembly import assemble
+    from .urdf import write_urdf
+
+    spec = _load_robot_arg(args.robot)
+    asm = assemble(spec)
+    p = write_urdf(asm, args.out)
+    joints = sum(1 for lk in asm.links if lk.joint == "revolute")
+    print(f"{p}: {len(asm.links) + 1} links, {joints} moving joints, {asm.mass:.3f} kg "
+          "(load with pybullet.loadURDF(..., flags=pybullet.URDF_USE_INERTIA_FROM_FILE))")
     return 0
 
 
@@ -242,10 +306,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("check", help="check robot and world files; every problem with its key and fix")
     p.add_argument("files", nargs="+")
+    p.add_argument("--world", default=None, help="also check robots against this world's size and mass limits")
     p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("parts", help="list the parts catalogue")
     p.set_defaults(func=cmd_parts)
+
+    p = sub.add_parser("robot", help="show a robot build or export it")
+    rsub = p.add_subparsers(dest="robot_command", required=True, metavar="ACTION")
+    q = rsub.add_parser("show", help="print the parts list; --out draws top and side views to a PNG")
+    q.add_argument("robot", help="robot name or path to a build file")
+    q.add_argument("--out", default=None, help="PNG file to write")
+    q.set_defaults(func=cmd_robot_show)
+    q = rsub.add_parser("urdf", help="export URDF (same links, masses, joints) for loadURDF")
+    q.add_argument("robot", help="robot name or path to a build file")
+    q.add_argument("--out", required=True, help="folder to write <name>.urdf into")
+    q.set_defaults(func=cmd_robot_urdf)
 
     p = sub.add_parser("list", help="list the worlds, robots and agents found")
     p.set_defaults(func=cmd_list)

@@ -53,9 +53,8 @@ class Robot:
         cat = catalogue()
         self.volts_nominal = float(cat[spec.brick.part].param("battery_v", 9.0))
         self.motors: dict[str, Motor] = {}
-        for m in spec.motors:
-            wheel = next((w for w in spec.by_kind("wheel") if w.motor == m.id), None)
-            self.motors[m.port] = Motor(cat[m.part], m.port, wheel.gear if wheel else 1.0, m.direction, control_dt)
+        for m in spec.motors:  # the gear between a motor and the wheel or arm it turns
+            self.motors[m.port] = Motor(cat[m.part], m.port, self.asm.motor_gear.get(m.id, 1.0), m.direction, control_dt)
         self.motor_ids = {m.port: m.id for m in spec.motors}
         self.sensors: dict[str, object] = {}
         self.sensor_parts = {}
@@ -71,8 +70,8 @@ class Robot:
                 dev = TouchSensor(s.port, self.asm.touch_links[s.id])
             self.sensors[s.port] = dev
             self.sensor_parts[s.port] = s.id
-        # motors drive wheel joints; a motor without a wheel turns a free output (no joint)
-        self.joint_of = {port: self.asm.wheel_link.get(mid) for port, mid in self.motor_ids.items()}
+        # motors drive wheel or arm joints; a motor with neither turns a free output (no joint)
+        self.joint_of = {port: self.asm.motor_joint.get(mid) for port, mid in self.motor_ids.items()}
         # per sensor: offset from the chassis COM (m) and the part's rotation (row-major 9)
         self._mounts = {port: (tuple(float(v) for v in self.asm.poses[pid].pos - self.asm.com),
                                tuple(float(v) for v in matrix(self.asm.poses[pid].quat).reshape(-1)))

@@ -71,18 +71,21 @@ class Shape:
 
 @dataclass(frozen=True)
 class Link:
-    """A rigid link whose frame is its centre of mass (so pybullet's frames never disagree)."""
+    """A rigid link. Its frame is at its joint; the base's and wheels' frames are at their centre
+    of mass (com = 0), an arm's frame is at its hinge with its centre of mass at `com`."""
 
     name: str
     mass: float
-    inertia: tuple[float, float, float]
-    shapes: tuple[Shape, ...]
-    pos: tuple[float, float, float] = (0.0, 0.0, 0.0)  # relative to the base frame
+    inertia: tuple[float, float, float]  # principal moments about the centre of mass, link axes
+    shapes: tuple[Shape, ...]  # in the link frame
+    pos: tuple[float, float, float] = (0.0, 0.0, 0.0)  # link frame, relative to the base frame
     joint: str = "fixed"  # "fixed" | "revolute"
     axis: tuple[float, float, float] = (0.0, 1.0, 0.0)
     friction: float = 0.8
     rolling_friction: float = 0.0
     spinning_friction: float = 0.0
+    com: tuple[float, float, float] = (0.0, 0.0, 0.0)  # centre of mass in the link frame
+    limits: tuple[float, float] | None = None  # revolute joints: (lower, upper) rad; None = free
 
 
 def quat_from_rpy(rpy: tuple[float, float, float]) -> tuple[float, float, float, float]:
@@ -187,7 +190,7 @@ class Sim:
             linkVisualShapeIndices=[-1] * len(links),
             linkPositions=[lk.pos for lk in links],
             linkOrientations=[(0, 0, 0, 1)] * len(links),
-            linkInertialFramePositions=[(0, 0, 0)] * len(links),
+            linkInertialFramePositions=[lk.com for lk in links],
             linkInertialFrameOrientations=[(0, 0, 0, 1)] * len(links),
             linkParentIndices=[0] * len(links),
             linkJointTypes=[joint_type[lk.joint] for lk in links],
@@ -201,6 +204,10 @@ class Sim:
             pb.changeDynamics(body, i - 1, localInertiaDiagonal=lk.inertia, lateralFriction=lk.friction,
                               rollingFriction=lk.rolling_friction, spinningFriction=lk.spinning_friction,
                               jointDamping=0.0, physicsClientId=c)
+        for i, lk in enumerate(links):
+            if lk.limits is not None:
+                pb.changeDynamics(body, i, jointLowerLimit=lk.limits[0], jointUpperLimit=lk.limits[1],
+                                  physicsClientId=c)
         # Joints start free: pybullet's default velocity motor would otherwise brake every wheel.
         revolute = [i for i, lk in enumerate(links) if lk.joint == "revolute"]
         if revolute:

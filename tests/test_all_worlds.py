@@ -54,8 +54,10 @@ def _rollout(world, robot, seed, n=200):
     obs, _ = env.reset(seed=seed)
     rng = np.random.default_rng(seed)
     frames = [obs]
-    for _ in range(n):
-        obs, r, term, trunc, _ = env.step(rng.uniform(-1, 1, env.action_space.shape).astype(np.float32))
+    for k in range(n):
+        if k % 25 == 0:  # hold each random action for 250 ms so the robot turns and sweeps its sensors
+            action = rng.uniform(-1, 1, env.action_space.shape).astype(np.float32)
+        obs, r, term, trunc, _ = env.step(action)
         frames.append(obs)
         if term or trunc:
             break
