@@ -39,7 +39,10 @@ class ArenaEnv(gym.Env):
 
     ## Rewards
     The increase of the world's score each step (so the return is the final score). Each score
-    term is in `info["score/<term>"]`, the total in `info["score/total"]`.
+    term is in `info["score/<term>"]`, the total in `info["score/total"]`. Optional shaping
+    (`shaping={"energy": w, "smoothness": w}`) adds weighted dense terms to the reward only, each
+    reported in `info["shaping/<term>"]`: energy = -sum(action^2) * control period, smoothness =
+    -sum of squared action changes.
 
     ## Starting State
     The world's start pose with its seeded jitter; sensor biases drawn per device from the seed.
@@ -53,7 +56,8 @@ class ArenaEnv(gym.Env):
     `render_mode` ("rgb_array" top-down numpy picture, or "human" pygame window),
     `action_mode` ("duty" | "speed"), `control_dt` / `physics_dt` (s), `opponent` (the built-in
     policy for the other seats of a head-to-head world: "seeker" or "idle"), `randomize` (domain
-    randomisation for training: battery 7.2-9 V and wider sensor tolerances, see docs/parts.md).
+    randomisation for training: battery 7.2-9 V and wider sensor tolerances, see docs/parts.md),
+    `shaping` (see Rewards).
 
     ## Version History
     v0: first version.
@@ -63,11 +67,16 @@ class ArenaEnv(gym.Env):
 
     def __init__(self, world: str | Path | WorldSpec = "line-follow", robot: str | Path | RobotSpec | None = None,
                  render_mode: str | None = None, action_mode: str = "duty", control_dt: float = CONTROL_DT,
-                 physics_dt: float = PHYSICS_DT, opponent: str = "seeker", randomize: bool = False):
+                 physics_dt: float = PHYSICS_DT, opponent: str = "seeker", randomize: bool = False,
+                 shaping: dict[str, float] | None = None):
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"render_mode {render_mode!r}: use one of {self.metadata['render_modes']} or None")
         if action_mode not in ("duty", "speed"):
             raise ValueError(f"action_mode {action_mode!r}: use 'duty' or 'speed'")
+        self.shaping = dict(shaping or {})
+        bad = set(self.shaping) - set(self.SHAPING_TERMS)
+        if bad:
+            raise ValueError(f"unknown shaping terms {sorted(bad)}: use {', '.join(self.SHAPING_TERMS)}")
         self.match = Match(world, [robot], control_dt, physics_dt, randomize=randomize)
         self.world_spec, self.world, self.sim = self.match.world_spec, self.match.world, self.match.sim
         self.robot, self.robot_spec = self.match.robots[0], self.match.robot_specs[0]
@@ -92,6 +101,7 @@ class ArenaEnv(gym.Env):
         ss = np.random.SeedSequence(seed if seed is not None else int(self.np_random.integers(0, 2**63)))
         obs = self.match.reset(ss)
         self.last_obs = obs[0]
+        self._last_action = np.zeros(self.action_space.shape)
         for o in self.opponents:
             o.reset(0)
         self.score = self.match.scorer.total(0)
@@ -106,7 +116,27 @@ class ArenaEnv(gym.Env):
         a = np.clip(a, -1.0, 1.0)
         cmds = self.commands_from_action(self.robot, a, self.action_mode)
         obs, reward, terminated, truncated, info = self.step_commands(cmds)
+        if self.shaping:
+            reward += self._shape(a, info)
+        self._last_action = a
         return self._obs(obs), reward, terminated, truncated, info
+
+    SHAPING_TERMS = ("energy", "smoothness")
+
+    def _shape(self, a: np.ndarray, info: dict) -> float:
+        """Optional dense terms added to the reward (never to the score), each weighted and
+        reported in info["shaping/<term>"]:
+        energy: -sum(action^2) * control period (s): prefer gentle motors;
+        smoothness: -sum((action - previous action)^2): prefer steady commands."""
+        total = 0.0
+        for name, w in self.shaping.items():
+            if name == "energy":
+                v = -float(np.dot(a, a)) * self.sim.control_dt
+            else:
+                v = -float(np.sum((a - self._last_action) ** 2))
+            info[f"shaping/{name}"] = v
+            total += w * v
+        return total
 
     @staticmethod
     def commands_from_action(robot, a: np.ndarray, action_mode: str) -> dict:

@@ -145,3 +145,32 @@ def test_domain_randomisation_draws_battery_and_tolerances_per_seed():
     plain.reset(seed=1)
     assert plain.robot.volts == 9.0
     plain.close()
+
+
+def test_flat_observation_and_speed_actions():
+    from gymnasium.wrappers import FlattenObservation
+
+    env = FlattenObservation(ArenaEnv("line-follow", action_mode="speed"))
+    obs, _ = env.reset(seed=0)
+    assert obs.ndim == 1 and obs.shape == env.observation_space.shape
+    for _ in range(100):
+        obs, *_ = env.step(np.array([0.5, 0.5], dtype=np.float32))
+    inner = env.unwrapped
+    # speed mode: half of the motor's top regulated speed (1050 deg/s), held by the regulation
+    assert inner.last_obs["B/speed"] == pytest.approx(525, abs=40)
+    env.close()
+
+
+def test_shaping_terms_change_reward_not_score():
+    plain, shaped = ArenaEnv("line-follow"), ArenaEnv("line-follow", shaping={"energy": 1.0, "smoothness": 0.5})
+    plain.reset(seed=0)
+    shaped.reset(seed=0)
+    a = np.array([0.8, -0.8], dtype=np.float32)
+    _, r0, *_, i0 = plain.step(a)
+    _, r1, *_, i1 = shaped.step(a)
+    assert i1["shaping/energy"] == pytest.approx(-1.28 * 0.01)
+    assert i1["shaping/smoothness"] == pytest.approx(-1.28)
+    assert r1 == pytest.approx(r0 + i1["shaping/energy"] + 0.5 * i1["shaping/smoothness"])
+    assert i1["score/total"] == i0["score/total"]
+    with pytest.raises(ValueError, match="unknown shaping"):
+        ArenaEnv("line-follow", shaping={"vibes": 1.0})

@@ -1,0 +1,64 @@
+"""Vectorised throughput: one env against gymnasium's AsyncVectorEnv over 2 processes.
+
+Prints env steps per second (all sub-envs together), median of several runs, and the speed-up
+of the async vector env over one env (target >= 1.7x on 2 cores). The machine must be otherwise
+idle for the ratio to mean anything.
+
+Usage: python benchmarks/vector.py [--steps N] [--repeats R] [--envs K]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import gymnasium as gym
+import numpy as np
+
+import arena  # noqa: F401 - registers arena/<Id>
+
+
+def single(steps: int) -> float:
+    env = gym.make("arena/LineFollow-v0")
+    env.reset(seed=0)
+    a = np.array([0.4, 0.42], dtype=np.float32)
+    t0 = time.perf_counter()
+    for _ in range(steps):
+        _, _, term, trunc, _ = env.step(a)
+        if term or trunc:
+            env.reset()
+    rate = steps / (time.perf_counter() - t0)
+    env.close()
+    return rate
+
+
+def vector(steps: int, n: int, mode: str) -> float:
+    envs = gym.make_vec("arena/LineFollow-v0", num_envs=n, vectorization_mode=mode)
+    envs.reset(seed=list(range(n)))
+    a = np.tile(np.array([0.4, 0.42], dtype=np.float32), (n, 1))
+    envs.step(a)  # workers warm
+    t0 = time.perf_counter()
+    for _ in range(steps // n):
+        envs.step(a)
+    rate = (steps // n) * n / (time.perf_counter() - t0)
+    envs.close()
+    return rate
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--steps", type=int, default=4000)
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--envs", type=int, default=2)
+    args = ap.parse_args()
+    one = statistics.median(single(args.steps) for _ in range(args.repeats))
+    sync = statistics.median(vector(args.steps, args.envs, "sync") for _ in range(args.repeats))
+    asyn = statistics.median(vector(args.steps, args.envs, "async") for _ in range(args.repeats))
+    print(f"one env                : {one:8.0f} steps/s")
+    print(f"sync vector x{args.envs}         : {sync:8.0f} steps/s  ({sync / one:.2f}x)")
+    print(f"async vector x{args.envs}        : {asyn:8.0f} steps/s  ({asyn / one:.2f}x; target >= 1.7x on 2 cores)")
+
+
+if __name__ == "__main__":
+    main()
