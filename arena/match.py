@@ -30,6 +30,17 @@ def load_robot_spec(robot: str | Path | RobotSpec) -> RobotSpec:
     return robot if isinstance(robot, RobotSpec) else load_robot(resolve("robots", robot))
 
 
+def seed_streams(seed_seq: np.random.SeedSequence) -> tuple[np.random.Generator, np.random.SeedSequence]:
+    """The layout generator (shared by every player) and the device noise seed of a match seed."""
+    layout_ss, device_ss = seed_seq.spawn(2)
+    return np.random.default_rng(layout_ss), device_ss
+
+
+def layout_for_seed(world: World, seed: int):
+    """The layout a match with this seed plays on (what `arena world show --seed` draws)."""
+    return world.layout(seed_streams(np.random.SeedSequence(seed))[0])
+
+
 class Match:
     def __init__(self, world: str | Path | WorldSpec, robots: list[str | Path | RobotSpec | None] | None = None,
                  control_dt: float = CONTROL_DT, physics_dt: float = PHYSICS_DT):
@@ -60,8 +71,7 @@ class Match:
     def reset(self, seed_seq: np.random.SeedSequence) -> list[dict]:
         """Rebuild the world. The layout stream is shared by all players (the same seed gives every
         entrant the same layout); each device gets its own noise stream."""
-        layout_ss, device_ss = seed_seq.spawn(2)
-        self.layout_rng = np.random.default_rng(layout_ss)
+        self.layout_rng, device_ss = seed_streams(seed_seq)
         self.layout = self.world.layout(self.layout_rng)
         self.mat = self.world.mat_for(self.layout)
         self.sim.reset()
