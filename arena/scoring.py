@@ -283,6 +283,7 @@ def _topple_update(st: ToppledState, snap: Snapshot, player: int) -> ToppledStat
 class TouchState:
     names: frozenset | None  # what counts (None = anything)
     seconds_mode: bool
+    cap: float = 0.0
     last_seen: tuple[tuple[str, float], ...] = ()  # name -> last time in contact
     events: int = 0
     seconds: float = 0.0
@@ -295,7 +296,12 @@ def _touch_init(layout: Layout, params: dict) -> TouchState:
     if sel:
         groups = {o.id: set(o.ids) for o in layout.spec.objects}
         names = frozenset().union(*(groups.get(n, {n}) for n in sel))
-    return TouchState(names, params.get("measure", "events") == "seconds")
+    return TouchState(names, params.get("measure", "events") == "seconds", float(params.get("max", 0.0)))
+
+
+def _touch_value(st: TouchState) -> float:
+    v = st.seconds if st.seconds_mode else float(st.events)
+    return min(v, st.cap) if st.cap > 0 else v
 
 
 def _touch_update(st: TouchState, snap: Snapshot, player: int) -> TouchState:
@@ -330,8 +336,7 @@ KINDS = {
     "knockout": (_ko_init, _ko_update, lambda s: float(s.points[s.outcome or "draw"]),
                  lambda s: s.end and s.outcome is not None),
     "out_of_bounds": (_out_init, _out_update, lambda s: float(s.exits), lambda s: s.end and s.exits > 0),
-    "touch": (_touch_init, _touch_update, lambda s: s.seconds if s.seconds_mode else float(s.events),
-              lambda s: False),
+    "touch": (_touch_init, _touch_update, _touch_value, lambda s: False),
     "toppled": (lambda w, p: ToppledState(p.get("end", True)), _topple_update, lambda s: float(s.toppled),
                 lambda s: s.end and s.toppled),
     "time_bonus": (_zone_init, _reach_update, _time_bonus_value, lambda s: False),
