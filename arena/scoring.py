@@ -285,6 +285,7 @@ class TouchState:
     seconds_mode: bool
     cap: float = 0.0
     last_seen: tuple[tuple[str, float], ...] = ()  # name -> last time in contact
+    current: frozenset = frozenset()  # in contact at the last snapshot
     events: int = 0
     seconds: float = 0.0
     time: float = 0.0
@@ -310,11 +311,12 @@ def _touch_update(st: TouchState, snap: Snapshot, player: int) -> TouchState:
         now = now & st.names
     dt = snap.time - st.time
     if not now:
-        return replace(st, time=snap.time) if dt else st
+        return replace(st, time=snap.time, current=frozenset()) if (dt or st.current) else st
     seen = dict(st.last_seen)
-    new = sum(1 for n in now if n not in seen or snap.time - seen[n] > TOUCH_RELEASE + 1e-9)
+    # a new touch: not touching at the last snapshot, and not within the release time before it
+    new = sum(1 for n in now if n not in st.current and (n not in seen or snap.time - seen[n] > TOUCH_RELEASE + 1e-9))
     seen.update((n, snap.time) for n in now)
-    return replace(st, last_seen=tuple(sorted(seen.items())), events=st.events + new,
+    return replace(st, last_seen=tuple(sorted(seen.items())), current=frozenset(now), events=st.events + new,
                    seconds=st.seconds + dt, time=snap.time)
 
 
