@@ -228,8 +228,9 @@ def cmd_world_show(args) -> int:
         t.set_alpha(220)
         surf.blit(t, (int(px) - t.get_width() // 2, int(py) + margin - t.get_height() // 2))
 
-    for z in spec.zones:
-        label(z.id, z.center[0] / 1000, z.center[1] / 1000, (140, 0, 140) if z.color is None else (20, 20, 20))
+    for z in spec.zones:  # ids just inside the top edge, clear of what sits in the middle
+        top = (z.size[1] / 2 if z.shape == "rect" else z.radius) - 9 * td.scale * 1000  # mm
+        label(z.id, z.center[0] / 1000, (z.center[1] + top) / 1000, (140, 0, 140) if z.color is None else (20, 20, 20))
     for i, s in enumerate(layout.starts[:spec.players]):
         label(f"p{i}", s.x, s.y - 0.09, (200, 90, 0))
     pygame.image.save(surf, str(args.out))

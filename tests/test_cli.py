@@ -61,7 +61,7 @@ def test_demo_stores_results_and_prints_a_leaderboard(root, tmp_path):
     lb = run("leaderboard", "--db", str(db), "--format", "json")
     rows = json.loads(lb.stdout)
     assert rows[0]["rank"] == 1 and rows[0]["mean"] >= rows[-1]["mean"]
-    assert {r["agent"] for r in rows} == {"line_follower", "bang_bang"}
+    assert {r["agent"] for r in rows} >= {"line_follower", "bang_bang"}
 
 
 def test_parts_and_list(root):
