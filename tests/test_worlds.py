@@ -117,7 +117,7 @@ def test_missions_goal_state_scores_90():
     m.place_object("yellow1", 0.4, 0.37)
     m.place_object("yellow2", 0.4, 0.43)
     m.place_object("crate", 0.95, 0.38)
-    m.place_robot(0, -0.98, 0.0, 0.0)
+    m.place_robot(0, -0.95, -0.42, 0.0)
     settle(m)
     assert m.scorer.values(0) == {"red": 1.0, "yellow": 2.0, "blue": 1.0, "park": 1.0}
     assert m.scorer.total(0) == pytest.approx(90.0)
@@ -127,9 +127,7 @@ def test_missions_goal_state_scores_90():
 
 @pytest.mark.parametrize("world", ["line-rescue", "maze", "obstacle-run", "missions"])
 def test_doing_nothing_scores_nothing(world):
-    # missions: the robot starts in base, and parking counts at the end: the minimum is `park`
-    expected = {"missions": 15.0}.get(world, 0.0)
-    assert idle_total(world) == [expected]
+    assert idle_total(world) == [0.0]
 
 
 def test_sumo_doing_nothing_draws_and_loses_to_the_baseline(root, idle):

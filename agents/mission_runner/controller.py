@@ -10,7 +10,7 @@ pushes the objects.
 Plan (table mm, robot starting in base at (-950, 0) facing east; headings clockwise from east):
   M1: push the red cube from x = -500 into the red area (centre x = 100), back off;
   M2: go north to y = 400, turn east, push both yellow cylinders into the yellow area;
-  M4: reverse to x = -900, turn south, drive back to y = 0: parked in base.
+  M4: reverse to x = -900, turn south, drive down to y = -420: parked in the bay.
 """
 
 MM_PER_DEG = 0.4653
@@ -26,7 +26,7 @@ PLAN = [
     ("move", 610.0, 0.0),  # M2: the cylinders end near x = 400
     ("move", -1150.0, 0.0),  # back to x = -900
     ("turn", 90.0),  # face south
-    ("move", 400.0, 90.0),  # M4: into base
+    ("move", 820.0, 90.0),  # M4: into the parking bay below base
 ]
 
 
