@@ -204,6 +204,58 @@ def cmd_check(args) -> int:
     return 1 if bad else 0
 
 
+def cmd_world_show(args) -> int:
+    """Draw a world from above for one seed: mat, walls, zones (outlined, with ids), objects, start
+    poses (the world's robot, with a heading marker), and write it as a PNG."""
+    os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+    os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+    import numpy as np
+    import pygame
+
+    from .content import resolve
+    from .draw import TopDown
+    from .match import layout_for_seed, load_robot_spec
+    from .robot import Robot
+    from .world import World
+    from .worldspec import load_world
+
+    spec = load_world(resolve("worlds", args.file))
+    world = World(spec)
+    layout = layout_for_seed(world, args.seed)
+    td = TopDown(world, scale=args.scale / 1000.0, layout=layout)
+    robot = Robot(load_robot_spec(spec.robot), 0.01)
+    img = td.frame([])
+    for s in layout.starts[:spec.players]:
+        td.robot(img, robot, s.x, s.y, s.heading)
+    for z in spec.zones:
+        td.outline(img, z, (255, 0, 255) if z.color is None else (40, 40, 40), dash=z.color is None)
+    pygame.font.init()
+    font = pygame.font.Font(None, 18)
+    big = pygame.font.Font(None, 24)
+    margin = 26
+    surf = pygame.Surface((img.shape[1], img.shape[0] + margin))
+    surf.fill((30, 30, 30))
+    surf.blit(pygame.surfarray.make_surface(np.ascontiguousarray(img.transpose(1, 0, 2))), (0, margin))
+    title = f"{spec.id}  seed {args.seed}  {spec.mat_size[0]:.0f} x {spec.mat_size[1]:.0f} mm  {spec.time_limit:g} s"
+    surf.blit(big.render(title, True, (235, 235, 235)), (6, 5))
+
+    def label(text, x, y, color=(20, 20, 20)):
+        px, py = td.to_px(x, y)
+        t = font.render(text, True, color, (255, 255, 255))
+        t.set_alpha(220)
+        surf.blit(t, (int(px) - t.get_width() // 2, int(py) + margin - t.get_height() // 2))
+
+    for z in spec.zones:  # ids just inside the top edge, clear of what sits in the middle
+        top = (z.size[1] / 2 if z.shape == "rect" else z.radius) - 9 * td.scale * 1000  # mm
+        label(z.id, z.center[0] / 1000, (z.center[1] + top) / 1000, (140, 0, 140) if z.color is None else (20, 20, 20))
+    for i, s in enumerate(layout.starts[:spec.players]):
+        label(f"p{i}", s.x, s.y - 0.09, (200, 90, 0))
+    pygame.image.save(surf, str(args.out))
+    print(f"{args.out}: {spec.id} seed {args.seed}, {len(layout.objects)} objects, {len(layout.walls)} walls, "
+          f"{len(spec.zones)} zones, {surf.get_width()} x {surf.get_height()} px")
+    return 0
+
+
 def cmd_parts(args) -> int:
     from rich.table import Table
 
@@ -308,6 +360,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("files", nargs="+")
     p.add_argument("--world", default=None, help="also check robots against this world's size and mass limits")
     p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("world", help="world tools: `arena world show FILE --out x.png`")
+    wsub = p.add_subparsers(dest="world_command", required=True, metavar="ACTION")
+    q = wsub.add_parser("show", help="draw a world from above (zones, objects, start poses) as a PNG")
+    q.add_argument("file", help="world name or path to a world file")
+    q.add_argument("--seed", type=int, default=0, help="the layout seed (as `arena run --seed`)")
+    q.add_argument("--out", required=True, help="PNG file to write")
+    q.add_argument("--scale", type=float, default=2.0, help="mm per pixel (default 2)")
+    q.set_defaults(func=cmd_world_show)
 
     p = sub.add_parser("parts", help="list the parts catalogue")
     p.set_defaults(func=cmd_parts)

@@ -39,19 +39,28 @@ def _fill_polygon(img: np.ndarray, poly_px: np.ndarray, color, alpha: float = 1.
     region[inside] = (region[inside] * (1 - alpha) + c * alpha).astype(img.dtype)
 
 
-class TopDown:
-    """Renders a world from above at a fixed scale (m per pixel)."""
+def _shade(color, f: float):
+    return tuple(int(max(0, min(255, c * f))) for c in color)
 
-    def __init__(self, world, scale: float = 0.004):
+
+class TopDown:
+    """Renders a world from above at a fixed scale (m per pixel): the layout's mat and walls, then
+    objects and robots per frame. `layout` defaults to the world's unrandomised layout."""
+
+    def __init__(self, world, scale: float = 0.004, layout=None):
         self.world, self.scale = world, scale
-        mat = world.mat
+        self.layout = layout or world.default_layout
+        mat = world.mat_for(self.layout)
         step = max(1, int(round(scale / mat.res)))
         base = mat.image()[::step, ::step].copy()
         self.scale = mat.res * step
         self.w_m, self.h_m = mat.width, mat.height
         self.base = base
-        for wall in world.spec.walls:
+        for wall in self.layout.walls:
             self._wall(base, wall)
+        self.static_objects = [p for p in self.layout.objects if p.spec.mass == 0]
+        for p in self.static_objects:
+            self.object(base, p.spec, p.x, p.y, p.heading)
 
     def to_px(self, x, y):
         return (np.asarray(x) + self.w_m / 2) / self.scale, (self.h_m / 2 - np.asarray(y)) / self.scale
@@ -90,8 +99,59 @@ class TopDown:
             if 0 <= r < img.shape[0] and 0 <= q < img.shape[1]:
                 img[max(r - 1, 0):r + 2, max(q - 1, 0):q + 2] = highlight
 
-    def frame(self, robots_and_poses) -> np.ndarray:
+    def object(self, img: np.ndarray, spec, x: float, y: float, yaw: float) -> None:
+        """An object's footprint with a darker rim so it stands out on a mat of the same colour."""
+        sx, sy = spec.size[0] / 1000, spec.size[1] / 1000
+        if spec.shape == "cylinder" and spec.axis == "x":
+            sx, sy = spec.size[2] / 1000, spec.size[0] / 1000
+        rim = 2 * self.scale
+        if spec.shape == "cylinder" and spec.axis == "z":
+            self._disc(img, x, y, sx / 2, _shade(spec.color, 0.55))
+            self._disc(img, x, y, max(sx / 2 - rim, rim), spec.color)
+        else:
+            self._rect(img, x, y, yaw, sx, sy, _shade(spec.color, 0.55))
+            self._rect(img, x, y, yaw, max(sx - 2 * rim, rim), max(sy - 2 * rim, rim), spec.color)
+
+    def _disc(self, img, x, y, r, color, alpha=1.0):
+        n = 24
+        a = np.linspace(0, 2 * np.pi, n, endpoint=False)
+        px, py = self.to_px(x + r * np.cos(a), y + r * np.sin(a))
+        _fill_polygon(img, np.column_stack([px, py]), color, alpha)
+
+    def outline(self, img: np.ndarray, zone, color, width_px: int = 2, dash: bool = False) -> None:
+        """A zone's outline (zones without a colour are not on the mat; this makes them visible)."""
+        cx, cy = zone.center[0] / 1000, zone.center[1] / 1000
+        loops = []
+        if zone.shape == "rect":
+            w, h = zone.size[0] / 2000, zone.size[1] / 2000
+            loops.append(np.array([(cx - w, cy - h), (cx + w, cy - h), (cx + w, cy + h), (cx - w, cy + h)]))
+        else:
+            for r in (zone.radius, zone.inner) if zone.shape == "ring" else (zone.radius,):
+                a = np.linspace(0, 2 * np.pi, 96, endpoint=False)
+                loops.append(np.column_stack([cx + r / 1000 * np.cos(a), cy + r / 1000 * np.sin(a)]))
+        for loop in loops:
+            pts = np.vstack([loop, loop[:1]])
+            px, py = self.to_px(pts[:, 0], pts[:, 1])
+            for i in range(len(pts) - 1):
+                n = max(2, int(np.hypot(px[i + 1] - px[i], py[i + 1] - py[i])))
+                for k, t in enumerate(np.linspace(0, 1, n)):
+                    if dash and (k // 4) % 2:
+                        continue
+                    q, r = int(px[i] + (px[i + 1] - px[i]) * t), int(py[i] + (py[i + 1] - py[i]) * t)
+                    img[max(r - width_px // 2, 0):max(r - width_px // 2 + width_px, 0),
+                        max(q - width_px // 2, 0):max(q - width_px // 2 + width_px, 0)] = color
+
+    def frame(self, robots_and_poses, objects=None) -> np.ndarray:
+        """robots_and_poses: (Robot, pose with x, y, yaw); objects: ObjectState per layout object
+        (default: where the layout puts them)."""
         img = self.base.copy()
+        movable = [(k, p) for k, p in enumerate(self.layout.objects) if p.spec.mass > 0]
+        for k, p in movable:
+            if objects is not None and k < len(objects):
+                o = objects[k]
+                self.object(img, p.spec, o.x, o.y, o.yaw)
+            else:
+                self.object(img, p.spec, p.x, p.y, p.heading)
         for robot, pose in robots_and_poses:
             self.robot(img, robot, pose.x, pose.y, pose.yaw)
         return img

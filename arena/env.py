@@ -196,9 +196,9 @@ class ArenaEnv(gym.Env):
     def render(self):
         if self.render_mode is None:
             return None
-        if self._topdown is None:
-            self._topdown = TopDown(self.world)
-        frame = self._topdown.frame([(r, r.pose) for r in self.match.robots])
+        if self._topdown is None or self._topdown.layout is not self.match.layout:
+            self._topdown = TopDown(self.world, layout=self.match.layout)
+        frame = self._topdown.frame([(r, r.pose) for r in self.match.robots], self.match.snapshot().objects)
         if self.render_mode == "rgb_array":
             return frame
         from .viewer import Window  # pygame only when a window is asked for

@@ -6,6 +6,7 @@ the seeding and the scoring are written once.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -13,12 +14,12 @@ import numpy as np
 from .content import resolve
 from .robot import Robot
 from .robotspec import RobotSpec, load_robot
-from .scoring import RobotState, Scorer, Snapshot
-from .sim import CONTROL_DT, PHYSICS_DT, Sim
+from .scoring import TOPPLED_UP, ObjectState, RobotState, Scorer, Snapshot
+from .sim import CONTROL_DT, PHYSICS_DT, Sim, yaw_of
 from .world import World
 from .worldspec import WorldSpec, check_robot_fits, load_world
 
-TOPPLED_UP = 0.3  # a robot whose up axis is this close to horizontal has toppled
+__all__ = ["Match", "TOPPLED_UP", "load_robot_spec", "load_world_spec"]
 
 
 def load_world_spec(world: str | Path | WorldSpec) -> WorldSpec:
@@ -27,6 +28,17 @@ def load_world_spec(world: str | Path | WorldSpec) -> WorldSpec:
 
 def load_robot_spec(robot: str | Path | RobotSpec) -> RobotSpec:
     return robot if isinstance(robot, RobotSpec) else load_robot(resolve("robots", robot))
+
+
+def seed_streams(seed_seq: np.random.SeedSequence) -> tuple[np.random.Generator, np.random.SeedSequence]:
+    """The layout generator (shared by every player) and the device noise seed of a match seed."""
+    layout_ss, device_ss = seed_seq.spawn(2)
+    return np.random.default_rng(layout_ss), device_ss
+
+
+def layout_for_seed(world: World, seed: int):
+    """The layout a match with this seed plays on (what `arena world show --seed` draws)."""
+    return world.layout(seed_streams(np.random.SeedSequence(seed))[0])
 
 
 class Match:
@@ -62,20 +74,26 @@ class Match:
     def reset(self, seed_seq: np.random.SeedSequence) -> list[dict]:
         """Rebuild the world. The layout stream is shared by all players (the same seed gives every
         entrant the same layout); each device gets its own noise stream."""
-        layout_ss, device_ss = seed_seq.spawn(2)
-        self.layout_rng = np.random.default_rng(layout_ss)
+        self.layout_rng, device_ss = seed_streams(seed_seq)
+        self.layout = self.world.layout(self.layout_rng)
+        self.mat = self.world.mat_for(self.layout)
         self.sim.reset()
-        self.static_bodies = self.world.build(self.sim)
+        self.static_bodies = self.world.build(self.sim, self.layout)
+        self.object_bodies = self.world.add_objects(self.sim, self.layout)
         per_robot = device_ss.spawn(self.players)
         for i, r in enumerate(self.robots):
-            start = self.world.start_pose(i, self.layout_rng)
+            start = self.layout.starts[i]
             # one stream per device, and one more for the robot's own draws (its battery)
             rngs = [np.random.default_rng(s) for s in per_robot[i].spawn(r.n_devices() + 1)]
             volts = float(rngs[-1].uniform(7.2, 9.0)) if self.randomize else None
             r.spawn(self.sim, start.x, start.y, start.heading, rngs[:-1], volts=volts, wide=self.randomize)
+        # what a contact with each body is called in Snapshot.touching
+        self.body_names = {b: "wall" for b in self.static_bodies[1:]}
+        self.body_names.update(zip(self.object_bodies, self.layout.object_ids, strict=True))
+        self.body_names.update((r.body, "robot") for r in self.robots)
         self.steps = 0
-        self.scorer.reset()
-        self.obs = [r.sense(0.0, self.world.mat, self.world.ambient) for r in self.robots]
+        self.scorer.reset(self.layout)
+        self.obs = [r.sense(0.0, self.mat, self.world.ambient) for r in self.robots]
         self.scorer.update(self.snapshot())
         return self.obs
 
@@ -90,12 +108,49 @@ class Match:
             self.sim.step()
         self.steps += 1
         t = self.time
-        self.obs = [r.sense(t, self.world.mat, self.world.ambient) for r in self.robots]
+        self.obs = [r.sense(t, self.mat, self.world.ambient) for r in self.robots]
         self.scorer.update(self.snapshot())
         return self.obs
 
     def snapshot(self) -> Snapshot:
-        return Snapshot(self.time, tuple(RobotState(r.pose.x, r.pose.y, r.pose.yaw, r.pose.up) for r in self.robots))
+        """The state scoring sees: robots (from their per-step cached pose), objects, contacts."""
+        objects = []
+        for b in self.object_bodies:
+            pos, quat = self.sim.pose(b)
+            x, y, z, w = quat
+            objects.append(ObjectState(pos[0], pos[1], pos[2], yaw_of(quat), 1.0 - 2.0 * (x * x + y * y)))
+        touching: tuple = ()
+        if self.scorer.needs_contacts:
+            names = self.body_names
+            touching = tuple(frozenset(names[b] for b in self.sim.touching(r.body) if b in names and b != r.body)
+                             for r in self.robots)
+        return Snapshot(self.time, tuple(RobotState(r.pose.x, r.pose.y, r.pose.yaw, r.pose.up) for r in self.robots),
+                        tuple(objects), touching)
+
+    def place_robot(self, player: int, x: float, y: float, heading: float) -> None:
+        """Teleport a robot (m, rad; upright, at rest) and refresh its cached pose. For tests and
+        tools that set up a situation; a run never calls it."""
+        from .sim import matrix, quat_from_rpy
+
+        r = self.robots[player]
+        quat = quat_from_rpy((0.0, 0.0, heading))
+        com = matrix(quat) @ r.asm.com
+        self.sim.set_pose(r.body, (x + com[0], y + com[1], com[2] + 0.0005), quat)
+        self.sim.set_velocity(r.body, (0, 0, 0), (0, 0, 0))
+        r._fetch_state()
+        r.prev_yaw = r.pose.yaw
+
+    def place_object(self, object_id: str, x: float, y: float, yaw: float = 0.0) -> None:
+        """Teleport an object (m, rad) keeping its height and tilt; at rest."""
+        from .sim import quat_from_rpy
+
+        k = self.layout.object_ids.index(object_id)
+        b = self.object_bodies[k]
+        pos, quat = self.sim.pose(b)
+        pl = self.layout.objects[k]
+        tilt = (0.0, math.pi / 2, 0.0) if pl.spec.shape == "cylinder" and pl.spec.axis == "x" else (0.0, 0.0, 0.0)
+        self.sim.set_pose(b, (x, y, pos[2]), quat_from_rpy((tilt[0], tilt[1], yaw)))
+        self.sim.set_velocity(b, (0, 0, 0), (0, 0, 0))
 
     def toppled(self, player: int) -> bool:
         return self.robots[player].pose.up < TOPPLED_UP
@@ -109,7 +164,7 @@ class Match:
         return self.steps >= self.max_steps and not self.terminated
 
     def state_digest(self) -> bytes:
-        return self.sim.state_digest([r.body for r in self.robots])
+        return self.sim.state_digest([r.body for r in self.robots] + list(self.object_bodies))
 
     def close(self) -> None:
         self.sim.close()

@@ -103,9 +103,9 @@ class ArenaParallelEnv(ParallelEnv):
     def render(self):
         if self.render_mode != "rgb_array":
             return None
-        if self._topdown is None:
-            self._topdown = TopDown(self.match.world)
-        return self._topdown.frame([(r, r.pose) for r in self.match.robots])
+        if self._topdown is None or self._topdown.layout is not self.match.layout:
+            self._topdown = TopDown(self.match.world, layout=self.match.layout)
+        return self._topdown.frame([(r, r.pose) for r in self.match.robots], self.match.snapshot().objects)
 
     def close(self):
         self.match.close()

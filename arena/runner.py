@@ -241,7 +241,7 @@ def run_match(world: str | Path, entrants: list[tuple[str | Path | None, str | P
             break  # a solo run ends when its controller fails
         if record:
             actions.append(cmds)
-        obs = match.step(cmds)
+        obs = match.step(cmds + [{}] * (match.players - len(cmds)))  # seats without a controller coast
         h.update(match.state_digest())
         if match.terminated or match.truncated:
             break

@@ -1,16 +1,21 @@
 """Scoring (layer 5): named, weighted terms declared in the world file, folded over snapshots.
 
-Each term kind is a pure fold, one state per player: init(world, params) -> state,
-update(state, snapshot, player) -> state, value(state) -> float, finished(state) -> bool. The ScoreCard is data: it can be stored,
-compared and recomputed from a replay.
+Each term kind is a pure fold, one state per player: init(layout, params) -> state,
+update(state, snapshot, player) -> state, value(state) -> float, finished(state) -> bool. States
+are frozen dataclasses; nothing here touches the simulator. The ScoreCard is data: it can be
+stored, compared and recomputed from a replay. Every kind is documented in docs/worlds.md.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
 
-from .world import TrackPath, World
-from .worldspec import TermSpec
+from .world import Layout, TrackPath, World
+from .worldspec import TermSpec, ZoneSpec
+
+TOPPLED_UP = 0.3  # a robot whose up axis is this close to horizontal has toppled
+TOUCH_RELEASE = 0.2  # s: a contact must be gone this long before touching again is a new event
 
 
 @dataclass(frozen=True)
@@ -24,13 +29,30 @@ class RobotState:
 
 
 @dataclass(frozen=True)
+class ObjectState:
+    """One object's centre (m), heading (rad) and the z of its up axis (1 upright)."""
+
+    x: float
+    y: float
+    z: float
+    yaw: float
+    up: float
+
+
+@dataclass(frozen=True)
 class Snapshot:
-    """What scoring sees after a control step: time (s) and every robot, in player order."""
+    """What scoring sees after a control step: time (s), every robot in player order, every object
+    in the world's object order (WorldSpec.object_ids), and per robot the names of what it touches
+    ("wall", "robot", object instance ids; the floor is left out). `touching` is filled only when a
+    term needs it (Scorer.needs_contacts); otherwise it is empty."""
 
     time: float
     robots: tuple[RobotState, ...]
+    objects: tuple[ObjectState, ...] = ()
+    touching: tuple[frozenset[str], ...] = ()
 
 
+# -- path_progress and laps ------------------------------------------------------------------------
 @dataclass(frozen=True)
 class ProgressState:
     path: TrackPath
@@ -41,11 +63,16 @@ class ProgressState:
     travelled: float = 0.0  # signed metres along the path since the start
     best: float = 0.0
     best_time: float = 0.0
+    whole: bool = False  # laps: count whole laps only
 
 
-def _progress_init(world: World, params: dict) -> ProgressState:
-    path = world.paths[params["path"]]
+def _progress_init(layout: Layout, params: dict) -> ProgressState:
+    path = layout.paths[params["path"]]
     return ProgressState(path, float(params.get("finish", 0.0)), float(params.get("tolerance", 60.0)) / 1000.0)
+
+
+def _laps_init(layout: Layout, params: dict) -> ProgressState:
+    return replace(_progress_init(layout, params), whole=True)
 
 
 def _progress_update(st: ProgressState, snap: Snapshot, player: int) -> ProgressState:
@@ -66,6 +93,8 @@ def _progress_update(st: ProgressState, snap: Snapshot, player: int) -> Progress
         step = (step + n // 2) % n - n // 2
     travelled = st.travelled + step * p.spacing
     laps = travelled / p.length
+    if st.whole:
+        laps = float(math.floor(laps + 1e-9))
     if st.finish > 0:
         laps = min(laps, st.finish)
     if laps > st.best + 1e-12:
@@ -81,13 +110,238 @@ def _progress_finished(st: ProgressState) -> bool:
     return st.finish > 0 and st.best >= st.finish - 1e-9
 
 
+# -- checkpoints -----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class CheckpointState:
+    zones: tuple[ZoneSpec, ...]
+    values: tuple[float, ...]
+    ordered: bool
+    end: bool
+    reached: tuple[bool, ...]
+    best_time: float = 0.0
+
+
+def _cp_init(layout: Layout, params: dict) -> CheckpointState:
+    zones = tuple(layout.spec.zone(z) for z in params["zones"])
+    values = tuple(params.get("values") or (1.0,) * len(zones))
+    return CheckpointState(zones, values, params.get("ordered", True), params.get("end", False),
+                           (False,) * len(zones))
+
+
+def _cp_update(st: CheckpointState, snap: Snapshot, player: int) -> CheckpointState:
+    r = snap.robots[player]
+    reached = list(st.reached)
+    for k, z in enumerate(st.zones):
+        if reached[k]:
+            continue
+        if st.ordered and k > 0 and not reached[k - 1]:
+            break
+        if z.contains_m(r.x, r.y):
+            reached[k] = True
+    if tuple(reached) == st.reached:
+        return st
+    return replace(st, reached=tuple(reached), best_time=snap.time)
+
+
+def _cp_value(st: CheckpointState) -> float:
+    return float(sum(v for v, ok in zip(st.values, st.reached, strict=True) if ok))
+
+
+# -- zones -----------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ZoneState:
+    zone: ZoneSpec
+    end: bool = False
+    inside: bool = False  # reach_zone: reached once; in_zone: inside now
+    best_time: float = 0.0
+    limit: float = 0.0  # time_bonus: s
+
+
+def _zone_init(layout: Layout, params: dict) -> ZoneState:
+    limit = float(params.get("limit") or layout.spec.time_limit)
+    return ZoneState(layout.spec.zone(params["zone"]), params.get("end", False), limit=limit)
+
+
+def _reach_update(st: ZoneState, snap: Snapshot, player: int) -> ZoneState:
+    if st.inside:
+        return st
+    r = snap.robots[player]
+    return replace(st, inside=True, best_time=snap.time) if st.zone.contains_m(r.x, r.y) else st
+
+
+def _in_update(st: ZoneState, snap: Snapshot, player: int) -> ZoneState:
+    r = snap.robots[player]
+    inside = st.zone.contains_m(r.x, r.y)
+    return st if inside == st.inside else replace(st, inside=inside, best_time=snap.time)
+
+
+def _time_bonus_value(st: ZoneState) -> float:
+    return max(0.0, st.limit - st.best_time) if st.inside else 0.0
+
+
+# -- objects in a zone -----------------------------------------------------------------------------
+def _select_objects(layout: Layout, names: tuple[str, ...]) -> tuple[int, ...]:
+    """Indices into Snapshot.objects of the named objects or groups ([] = every movable object)."""
+    ids = layout.spec.object_ids
+    if not names:
+        movable = {i for o in layout.spec.objects if o.mass > 0 for i in o.ids}
+        return tuple(k for k, i in enumerate(ids) if i in movable)
+    groups = {o.id: set(o.ids) for o in layout.spec.objects}
+    want = set().union(*(groups.get(n, {n}) for n in names))
+    return tuple(k for k, i in enumerate(ids) if i in want)
+
+
+@dataclass(frozen=True)
+class ObjectsState:
+    zone: ZoneSpec
+    objects: tuple[int, ...]
+    end: bool
+    count: int = 0
+    best: int = 0
+    best_time: float = 0.0
+
+
+def _obj_init(layout: Layout, params: dict) -> ObjectsState:
+    return ObjectsState(layout.spec.zone(params["zone"]), _select_objects(layout, params.get("objects", ())),
+                        params.get("end", False))
+
+
+def _obj_update(st: ObjectsState, snap: Snapshot, player: int) -> ObjectsState:
+    if not snap.objects:
+        return st
+    n = sum(1 for k in st.objects if st.zone.contains_m(snap.objects[k].x, snap.objects[k].y))
+    if n == st.count:
+        return st
+    if n > st.best:
+        return replace(st, count=n, best=n, best_time=snap.time)
+    return replace(st, count=n)
+
+
+# -- head to head, out of bounds, toppled ------------------------------------------------------------
+def _is_out(zone: ZoneSpec, margin: float, r: RobotState) -> bool:
+    return not zone.contains_m(r.x, r.y, margin) or r.up < TOPPLED_UP
+
+
+@dataclass(frozen=True)
+class KnockoutState:
+    zone: ZoneSpec
+    margin: float  # mm
+    points: dict = field(compare=False, hash=False)  # outcome -> value
+    end: bool = True
+    outcome: str | None = None  # None (undecided), "win", "loss", "draw"
+    best_time: float = 0.0
+
+
+def _ko_init(layout: Layout, params: dict) -> KnockoutState:
+    pts = {"win": params.get("win", 1.0), "loss": params.get("loss", 0.0), "draw": params.get("draw", 0.0)}
+    return KnockoutState(layout.spec.zone(params["zone"]), params.get("margin", 0.0), pts, params.get("end", True))
+
+
+def _ko_update(st: KnockoutState, snap: Snapshot, player: int) -> KnockoutState:
+    if st.outcome is not None:
+        return st
+    me = _is_out(st.zone, st.margin, snap.robots[player])
+    them = any(_is_out(st.zone, st.margin, r) for j, r in enumerate(snap.robots) if j != player)
+    if not (me or them):
+        return st
+    outcome = "draw" if me and them else ("loss" if me else "win")
+    return replace(st, outcome=outcome, best_time=snap.time)
+
+
+@dataclass(frozen=True)
+class OutState:
+    zone: ZoneSpec
+    margin: float
+    end: bool
+    was_in: bool | None = None
+    exits: int = 0
+
+
+def _out_init(layout: Layout, params: dict) -> OutState:
+    return OutState(layout.spec.zone(params["zone"]), params.get("margin", 0.0), params.get("end", False))
+
+
+def _out_update(st: OutState, snap: Snapshot, player: int) -> OutState:
+    r = snap.robots[player]
+    inside = st.zone.contains_m(r.x, r.y, st.margin)
+    exits = st.exits + (1 if st.was_in and not inside else 0)
+    return st if (inside == st.was_in and exits == st.exits) else replace(st, was_in=inside, exits=exits)
+
+
+@dataclass(frozen=True)
+class ToppledState:
+    end: bool = True
+    toppled: bool = False
+
+
+def _topple_update(st: ToppledState, snap: Snapshot, player: int) -> ToppledState:
+    return replace(st, toppled=True) if not st.toppled and snap.robots[player].up < TOPPLED_UP else st
+
+
+# -- touching --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class TouchState:
+    names: frozenset | None  # what counts (None = anything)
+    seconds_mode: bool
+    cap: float = 0.0
+    last_seen: tuple[tuple[str, float], ...] = ()  # name -> last time in contact
+    current: frozenset = frozenset()  # in contact at the last snapshot
+    events: int = 0
+    seconds: float = 0.0
+    time: float = 0.0
+
+
+def _touch_init(layout: Layout, params: dict) -> TouchState:
+    sel = params.get("with", ())
+    names = None
+    if sel:
+        groups = {o.id: set(o.ids) for o in layout.spec.objects}
+        names = frozenset().union(*(groups.get(n, {n}) for n in sel))
+    return TouchState(names, params.get("measure", "events") == "seconds", float(params.get("max", 0.0)))
+
+
+def _touch_value(st: TouchState) -> float:
+    v = st.seconds if st.seconds_mode else float(st.events)
+    return min(v, st.cap) if st.cap > 0 else v
+
+
+def _touch_update(st: TouchState, snap: Snapshot, player: int) -> TouchState:
+    now = snap.touching[player] if player < len(snap.touching) else frozenset()
+    if st.names is not None:
+        now = now & st.names
+    dt = snap.time - st.time
+    if not now:
+        return replace(st, time=snap.time, current=frozenset()) if (dt or st.current) else st
+    seen = dict(st.last_seen)
+    # a new touch: not touching at the last snapshot, and not within the release time before it
+    new = sum(1 for n in now if n not in st.current and (n not in seen or snap.time - seen[n] > TOUCH_RELEASE + 1e-9))
+    seen.update((n, snap.time) for n in now)
+    return replace(st, last_seen=tuple(sorted(seen.items())), current=frozenset(now), events=st.events + new,
+                   seconds=st.seconds + dt, time=snap.time)
+
+
 @dataclass(frozen=True)
 class TimeState:
     time: float = 0.0
 
 
+# Every kind: (init(layout, params) -> state, update(state, snapshot, player) -> state,
+# value(state) -> float, finished(state) -> bool). docs/worlds.md documents each one.
 KINDS = {
     "path_progress": (_progress_init, _progress_update, _progress_value, _progress_finished),
+    "laps": (_laps_init, _progress_update, _progress_value, _progress_finished),
+    "checkpoints": (_cp_init, _cp_update, _cp_value, lambda s: s.end and all(s.reached)),
+    "reach_zone": (_zone_init, _reach_update, lambda s: float(s.inside), lambda s: s.end and s.inside),
+    "in_zone": (_zone_init, _in_update, lambda s: float(s.inside), lambda s: False),
+    "objects_in_zone": (_obj_init, _obj_update, lambda s: float(s.count),
+                        lambda s: s.end and s.count == len(s.objects) > 0),
+    "knockout": (_ko_init, _ko_update, lambda s: float(s.points[s.outcome or "draw"]),
+                 lambda s: s.end and s.outcome is not None),
+    "out_of_bounds": (_out_init, _out_update, lambda s: float(s.exits), lambda s: s.end and s.exits > 0),
+    "touch": (_touch_init, _touch_update, _touch_value, lambda s: False),
+    "toppled": (lambda w, p: ToppledState(p.get("end", True)), _topple_update, lambda s: float(s.toppled),
+                lambda s: s.end and s.toppled),
+    "time_bonus": (_zone_init, _reach_update, _time_bonus_value, lambda s: False),
     "time": (lambda w, p: TimeState(), lambda s, snap, i: TimeState(snap.time), lambda s: s.time, lambda s: False),
 }
 
@@ -125,7 +379,8 @@ class ScoreCard:
 
 @dataclass
 class Scorer:
-    """Every term for every player: states[player][term]."""
+    """Every term for every player: states[player][term]. reset(layout) starts a new episode on that
+    layout (default: the world's unrandomised layout)."""
 
     world: World
     players: int = 1
@@ -133,10 +388,12 @@ class Scorer:
 
     def __post_init__(self):
         self.specs = self.world.spec.terms
+        self.needs_contacts = any(t.kind == "touch" for t in self.specs)
         self.reset()
 
-    def reset(self) -> None:
-        self.states = [[KINDS[t.kind][0](self.world, t.params) for t in self.specs] for _ in range(self.players)]
+    def reset(self, layout: Layout | None = None) -> None:
+        self.layout = layout or self.world.default_layout
+        self.states = [[KINDS[t.kind][0](self.layout, t.params) for t in self.specs] for _ in range(self.players)]
         self.time = 0.0
 
     def update(self, snap: Snapshot) -> None:
@@ -159,5 +416,6 @@ class Scorer:
         row = self.states[player]
         terms = tuple(TermResult(t.name, t.kind, KINDS[t.kind][2](s), t.weight)
                       for t, s in zip(self.specs, row, strict=True))
-        tb = max((s.best_time for s in row if isinstance(s, ProgressState)), default=self.time)
+        # tie-break: when the final score was reached (the latest improvement of any timed term)
+        tb = max((s.best_time for s in row if hasattr(s, "best_time")), default=self.time)
         return ScoreCard(self.world.spec.id, terms, self.time, tb, self.finished)

@@ -215,6 +215,20 @@ class Sim:
                                          forces=[0] * len(revolute), physicsClientId=c)
         return body
 
+    def add_object(self, shape: Shape, mass: float, pos, quat, friction: float = 0.5) -> int:
+        """A single-shape rigid body (a world's box or cylinder); mass 0 makes it fixed. Objects
+        never sleep, so a resting box that is pushed later moves the same way every run."""
+        c = self.client
+        body = pb.createMultiBody(mass, self._shape((shape,)), basePosition=pos, baseOrientation=quat,
+                                  physicsClientId=c)
+        pb.changeDynamics(body, -1, lateralFriction=friction, rollingFriction=0.0, spinningFriction=0.0005,
+                          activationState=pb.ACTIVATION_STATE_DISABLE_SLEEPING, physicsClientId=c)
+        return body
+
+    def touching(self, body: int) -> set[int]:
+        """Ids of the bodies in contact with `body` after the last step (any of its links)."""
+        return {p[2] for p in pb.getContactPoints(bodyA=body, physicsClientId=self.client)}
+
     def remove(self, body: int) -> None:
         pb.removeBody(body, physicsClientId=self.client)
 
@@ -227,6 +241,9 @@ class Sim:
 
     def set_pose(self, body: int, pos, quat) -> None:
         pb.resetBasePositionAndOrientation(body, pos, quat, physicsClientId=self.client)
+
+    def set_velocity(self, body: int, linear, angular) -> None:
+        pb.resetBaseVelocity(body, linear, angular, physicsClientId=self.client)
 
     def joint_states(self, body: int, joints: list[int]):
         """(positions, velocities) of the given joints."""

@@ -6,6 +6,7 @@ y up as seen from above.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,7 +16,48 @@ from .mat import parse_color
 from .tomlio import Table, load_toml
 
 ID_RE = re.compile(r"^[A-Z][A-Za-z0-9]*-v\d+$")
-TERM_KINDS = ("path_progress", "time")
+NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
+
+# Every score term kind and its parameters: name -> (type, default, what it means). The loader
+# checks each [[score]] table against this; docs/worlds.md describes the same table for authors.
+# Types: "num", "bool", "str", "path" (a path id), "zone" (a zone id), "zones" (list of zone ids),
+# "objects" (list of object or group ids; [] = every movable object), "nums" (list of numbers),
+# "touch" (list of: "wall", "robot", object or group ids; [] = anything but the floor).
+_END = ("bool", False, "reaching the goal of this term ends the run")
+TERM_PARAMS: dict[str, dict[str, tuple]] = {
+    "path_progress": {"path": ("path", None, "the path followed"),
+                      "finish": ("num", 0.0, "laps (closed) or fraction (open) that end the run; 0 = none"),
+                      "tolerance": ("num", 60.0, "mm from the path beyond which progress pauses")},
+    "laps": {"path": ("path", None, "a closed path"),
+             "finish": ("num", 0.0, "whole laps that end the run; 0 = none"),
+             "tolerance": ("num", 60.0, "mm from the path beyond which progress pauses")},
+    "checkpoints": {"zones": ("zones", None, "the checkpoint zones in course order"),
+                    "values": ("nums", None, "value of each checkpoint (default 1 each)"),
+                    "ordered": ("bool", True, "a checkpoint counts only after the one before it"),
+                    "end": ("bool", False, "reaching the last checkpoint ends the run")},
+    "reach_zone": {"zone": ("zone", None, "the zone to reach (robot origin inside)"), "end": _END},
+    "in_zone": {"zone": ("zone", None, "the zone the robot should be in (at the end)")},
+    "objects_in_zone": {"zone": ("zone", None, "the target zone"),
+                        "objects": ("objects", (), "objects that count ([] = every movable object)"),
+                        "end": ("bool", False, "all of them inside ends the run")},
+    "knockout": {"zone": ("zone", None, "the ring: a robot whose origin leaves it is out"),
+                 "margin": ("num", 0.0, "mm beyond the zone edge before a robot counts as out"),
+                 "win": ("num", 1.0, "value when an opponent is out or toppled first"),
+                 "draw": ("num", 0.0, "value while undecided (and at the time limit)"),
+                 "loss": ("num", 0.0, "value when this robot is out or toppled first"),
+                 "end": ("bool", True, "a decision ends the run")},
+    "out_of_bounds": {"zone": ("zone", None, "the allowed area: leaving it counts once per exit"),
+                      "margin": ("num", 0.0, "mm beyond the zone edge before the robot counts as out"),
+                      "end": ("bool", False, "the first exit ends the run")},
+    "touch": {"with": ("touch", (), "what counts: \"wall\", \"robot\", object or group ids; [] = anything"),
+              "measure": ("str", "events", "\"events\" (each new contact) or \"seconds\" (time in contact)"),
+              "max": ("num", 0.0, "cap on the value (0 = no cap): bounds a penalty")},
+    "toppled": {"end": ("bool", True, "toppling ends the run")},
+    "time_bonus": {"zone": ("zone", None, "the zone whose reaching stops the clock"),
+                   "limit": ("num", 0.0, "s: value = limit - time of reaching (0 = the world's time_limit)")},
+    "time": {},
+}
+TERM_KINDS = tuple(TERM_PARAMS)
 
 
 @dataclass(frozen=True)
@@ -26,6 +68,94 @@ class PathSpec:
     closed: bool
     width: float  # mm
     color: tuple[int, int, int]
+    variants: tuple[tuple[tuple[float, float], ...], ...] = ()  # alternative point lists (mm)
+    jitter: float = 0.0  # mm, uniform +- per control point, drawn per layout
+    fixed: tuple[int, ...] = ()  # control point indices never jittered
+    gaps: tuple[tuple[float, float], ...] = ()  # (at, length) mm along the path: not drawn
+
+    @property
+    def randomised(self) -> bool:
+        return bool(self.variants) or self.jitter > 0
+
+
+@dataclass(frozen=True)
+class ZoneSpec:
+    """A named shape on the mat (mm). Drawn when it has a colour, invisible otherwise."""
+
+    id: str
+    shape: str  # "rect" | "circle" | "ring"
+    center: tuple[float, float]
+    size: tuple[float, float] = (0.0, 0.0)  # rect
+    radius: float = 0.0  # circle, ring outer
+    inner: float = 0.0  # ring inner
+    color: tuple[int, int, int] | None = None
+
+    def contains(self, x: float, y: float, margin: float = 0.0) -> bool:
+        """Whether (x, y) in mm lies inside the zone grown by margin (mm; negative shrinks)."""
+        dx, dy = x - self.center[0], y - self.center[1]
+        if self.shape == "rect":
+            return abs(dx) <= self.size[0] / 2 + margin and abs(dy) <= self.size[1] / 2 + margin
+        d = math.hypot(dx, dy)
+        if d > self.radius + margin:
+            return False
+        return self.shape == "circle" or d >= self.inner - margin
+
+    def contains_m(self, x: float, y: float, margin: float = 0.0) -> bool:
+        """contains() for a point in metres (the physics frame); margin in mm."""
+        return self.contains(x * 1000.0, y * 1000.0, margin)
+
+
+@dataclass(frozen=True)
+class ObjectSpec:
+    """A dynamic (or, with mass 0, fixed) body: a box or a cylinder, one or `count` copies."""
+
+    id: str
+    shape: str  # "box" | "cylinder"
+    size: tuple[float, float, float]  # mm: box length, width, height; cylinder diameter, diameter, length
+    mass: float  # kg; 0 = fixed in place
+    color: tuple[int, int, int]
+    friction: float
+    pos: tuple[float, float]  # mm
+    z: float  # mm: height of the bottom above the floor (negative sinks a bump into it)
+    heading: float  # deg
+    axis: str  # cylinder axis: "z" upright, "x" lying along its heading
+    count: int
+    place: str | None  # zone id to place the copies in at random
+    avoid: tuple[str, ...]  # zone ids kept clear of random copies
+    gap: float  # mm clearance between randomly placed objects
+    jitter_pos: float  # mm
+    jitter_heading: float  # deg
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        """Instance ids: the id itself for one copy, else id.0, id.1, ..."""
+        return (self.id,) if self.count == 1 else tuple(f"{self.id}.{k}" for k in range(self.count))
+
+    @property
+    def footprint_radius(self) -> float:
+        """mm: a circle around the object's footprint (for spacing random placements)."""
+        if self.shape == "cylinder" and self.axis == "z":
+            return self.size[0] / 2
+        if self.shape == "cylinder":
+            return math.hypot(self.size[2], self.size[0]) / 2
+        return math.hypot(self.size[0], self.size[1]) / 2
+
+
+@dataclass(frozen=True)
+class MazeSpec:
+    """A grid maze generated from the layout seed: cells of `cell` mm, walls between them."""
+
+    origin: tuple[float, float]  # mm: the maze's lower-left outer corner
+    cells: tuple[int, int]  # columns, rows
+    cell: float  # mm
+    wall_height: float  # mm
+    wall_thickness: float  # mm
+    start: tuple[int, int]  # cell (column, row) the generator starts from
+    loops: float  # fraction of inner walls removed after carving (0 = a perfect maze)
+    color: tuple[int, int, int]
+
+    def cell_center(self, col: int, row: int) -> tuple[float, float]:
+        return (self.origin[0] + (col + 0.5) * self.cell, self.origin[1] + (row + 0.5) * self.cell)
 
 
 @dataclass(frozen=True)
@@ -87,6 +217,20 @@ class WorldSpec:
     terms: tuple[TermSpec, ...]
     border: float  # mm height of a wall around the mat; 0 = none
     players: int = 1  # robots in a match (2 for head-to-head worlds such as sumo)
+    zones: tuple[ZoneSpec, ...] = ()
+    objects: tuple[ObjectSpec, ...] = ()
+    maze: MazeSpec | None = None
+
+    @property
+    def object_ids(self) -> tuple[str, ...]:
+        """Every object instance in snapshot order."""
+        return tuple(i for o in self.objects for i in o.ids)
+
+    def zone(self, zid: str) -> ZoneSpec:
+        for z in self.zones:
+            if z.id == zid:
+                return z
+        raise KeyError(zid)
 
     @property
     def version(self) -> int:
@@ -107,6 +251,189 @@ def _color(t: Table, key: str, default: str) -> tuple[int, int, int]:
         raise t.error(key, str(exc)) from None
 
 
+def _points(t: Table, key: str, pts, closed: bool) -> tuple[tuple[float, float], ...]:
+    if not isinstance(pts, list) or len(pts) < (3 if closed else 2):
+        raise t.error(key, "a path needs at least 2 points (3 when closed)", "write points = [[x, y], ...] in mm")
+    out = []
+    for i, p in enumerate(pts):
+        if not (isinstance(p, list) and len(p) == 2 and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in p)):
+            raise t.error(f"{key}[{i}]", f"expected [x, y] in mm, got {p!r}", "write each point as [x, y]")
+        out.append((float(p[0]), float(p[1])))
+    return tuple(out)
+
+
+def _num_list(t: Table, key: str, default=None, n: int | None = None) -> tuple | None:
+    v = t.raw(key, default)
+    if v is default:
+        return v
+    if not isinstance(v, list) or (n is not None and len(v) != n):
+        raise t.error(key, f"expected a list of {n or 'some'} numbers, got {v!r}", f"write {key} = [1, 2, ...]")
+    for i, x in enumerate(v):
+        if isinstance(x, bool) or not isinstance(x, (int, float)):
+            raise t.error(f"{key}[{i}]", f"expected a number, got {x!r}", "use a number")
+    return tuple(float(x) for x in v)
+
+
+def _str_list(t: Table, key: str, default=None) -> tuple | None:
+    v = t.raw(key, default)
+    if v is default:
+        return v
+    if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
+        raise t.error(key, f"expected a list of strings, got {v!r}", f'write {key} = ["a", "b"]')
+    return tuple(v)
+
+
+def _id(t: Table, seen: set, what: str) -> str:
+    v = t.str("id")
+    if not NAME_RE.match(v):
+        raise t.error("id", f"{v!r} is not a valid {what} id", "use letters, digits, - and _, starting with a letter")
+    if v in seen:
+        raise t.error("id", f"{what} id {v!r} is used twice", f"give every {what} its own id")
+    seen.add(v)
+    return v
+
+
+def _path(t: Table, seen: set) -> PathSpec:
+    kind = t.str("kind", "spline", choices=("spline", "polyline"))
+    closed = t.bool("closed", False)
+    pts = _points(t, "points", t.raw("points"), closed)
+    variants = []
+    raw_var = t.raw("variants", [])
+    if not isinstance(raw_var, list):
+        raise t.error("variants", "expected a list of point lists", "write variants = [[[x, y], ...], ...]")
+    for i, v in enumerate(raw_var):
+        variants.append(_points(t, f"variants[{i}]", v, closed))
+    jitter = t.num("jitter", 0.0, lo=0.0)
+    fixed = _num_list(t, "fixed", ())
+    n_min = min(len(v) for v in (pts, *variants))
+    for i, f in enumerate(fixed):
+        if f != int(f) or not 0 <= f < n_min:
+            raise t.error(f"fixed[{i}]", f"{f} is not a point index", f"use whole numbers from 0 to {n_min - 1}")
+    gaps = []
+    raw_gaps = t.raw("gaps", [])
+    if not isinstance(raw_gaps, list):
+        raise t.error("gaps", "expected a list of [at, length] pairs", "write gaps = [[at_mm, length_mm], ...]")
+    for i, g in enumerate(raw_gaps):
+        if not (isinstance(g, list) and len(g) == 2 and all(isinstance(x, (int, float)) and not isinstance(x, bool)
+                                                            for x in g) and g[1] > 0):
+            raise t.error(f"gaps[{i}]", f"expected [at, length] in mm with length > 0, got {g!r}",
+                          "write each gap as [mm along the path, mm long]")
+        gaps.append((float(g[0]), float(g[1])))
+    spec = PathSpec(_id(t, seen, "path"), kind, pts, closed, t.num("width", 20.0, lo=1.0), _color(t, "color", "black"),
+                    tuple(variants), jitter, tuple(int(f) for f in fixed), tuple(gaps))
+    t.reject_unknown()
+    return spec
+
+
+def _zone(t: Table, seen: set) -> ZoneSpec:
+    zid = _id(t, seen, "zone")
+    shape = t.str("shape", choices=("rect", "circle", "ring"))
+    color = _color(t, "color", None) if t.has("color") else None
+    t.raw("color", None)
+    z = ZoneSpec(zid, shape, t.vec("center", 2), t.vec("size", 2, (0.0, 0.0)), t.num("radius", 0.0, lo=0.0),
+                 t.num("inner", 0.0, lo=0.0), color)
+    if shape == "rect" and min(z.size) <= 0:
+        raise t.error("size", "a rect zone needs a size", "write size = [width, height] in mm")
+    if shape != "rect" and z.radius <= 0:
+        raise t.error("radius", f"a {shape} zone needs a radius", "write radius = <mm>")
+    if shape == "ring" and not 0 < z.inner < z.radius:
+        raise t.error("inner", "a ring needs 0 < inner < radius", "write inner = <mm> below the radius")
+    t.reject_unknown()
+    return z
+
+
+def _object(t: Table, seen: set, zone_ids: set) -> ObjectSpec:
+    oid = _id(t, seen, "object")
+    shape = t.str("shape", choices=("box", "cylinder"))
+    if shape == "box":
+        size = t.vec("size", 3)
+    else:
+        d, h = t.num("diameter", lo=1.0), t.num("height", lo=1.0)
+        size = (d, d, h)
+    if min(size) <= 0:
+        raise t.error("size", "every side must be positive", "write size = [length, width, height] in mm")
+    count = t.int("count", 1, lo=1, hi=100)
+    place = t.str("place", None)
+    if place is not None and place not in zone_ids:
+        raise t.error("place", f"no zone with id {place!r}", f"use one of: {', '.join(sorted(zone_ids)) or '(none)'}")
+    avoid = _str_list(t, "avoid", ())
+    for i, a in enumerate(avoid):
+        if a not in zone_ids:
+            raise t.error(f"avoid[{i}]", f"no zone with id {a!r}", f"use one of: {', '.join(sorted(zone_ids))}")
+    if place is None and not t.has("pos"):
+        raise t.error("pos", "an object needs a position", 'write pos = [x, y] in mm, or place = "<zone id>"')
+    if place is None and count > 1:
+        raise t.error("count", "several copies need a zone to be placed in", 'add place = "<zone id>"')
+    jitter = t.table("jitter", None)
+    spec = ObjectSpec(oid, shape, size, t.num("mass", 0.1, lo=0.0, hi=100.0), _color(t, "color", "#d04040"),
+                      t.num("friction", 0.5, lo=0.0, hi=5.0), t.vec("pos", 2, (0.0, 0.0)), t.num("z", 0.0),
+                      t.num("heading", 0.0), t.str("axis", "z", choices=("z", "x")) if shape == "cylinder" else "z",
+                      count, place, avoid, t.num("gap", 0.0, lo=0.0), jitter.num("pos", 0.0, lo=0.0),
+                      jitter.num("heading", 0.0, lo=0.0))
+    jitter.reject_unknown()
+    t.reject_unknown()
+    return spec
+
+
+def _maze(t: Table) -> MazeSpec:
+    cells = t.vec("cells", 2)
+    if any(c != int(c) or c < 2 or c > 30 for c in cells):
+        raise t.error("cells", f"expected whole numbers from 2 to 30, got {cells}", "write cells = [columns, rows]")
+    cols, rows = int(cells[0]), int(cells[1])
+    start = t.vec("start", 2, (0.0, 0.0))
+    if not (0 <= start[0] < cols and 0 <= start[1] < rows and start[0] == int(start[0]) and start[1] == int(start[1])):
+        raise t.error("start", f"{start} is not a cell of a {cols} x {rows} maze", "write start = [column, row] from 0")
+    spec = MazeSpec(t.vec("origin", 2), (cols, rows), t.num("cell", 300.0, lo=100.0), t.num("wall_height", 100.0, lo=1.0),
+                    t.num("wall_thickness", 10.0, lo=1.0), (int(start[0]), int(start[1])),
+                    t.num("loops", 0.0, lo=0.0, hi=1.0), _color(t, "color", "#f0f0f0"))
+    t.reject_unknown()
+    return spec
+
+
+def _term(t: Table, ids: dict[str, set], names: set) -> TermSpec:
+    kind = t.str("kind", choices=TERM_KINDS)
+    name = t.str("name")
+    if name in names:
+        raise t.error("name", f"score term {name!r} is named twice", "give every [[score]] its own name")
+    names.add(name)
+    params: dict = {}
+    for key, (typ, default, _doc) in TERM_PARAMS[kind].items():
+        req = default is None and typ not in ("nums",)
+        if typ == "num":
+            params[key] = t.num(key, default)
+        elif typ == "bool":
+            params[key] = t.bool(key, default)
+        elif typ == "str":
+            params[key] = t.str(key, default, choices=("events", "seconds") if key == "measure" else None)
+        elif typ == "nums":
+            params[key] = _num_list(t, key, None)
+        elif typ in ("path", "zone"):
+            v = t.str(key) if req else t.str(key, None)
+            known = ids["paths" if typ == "path" else "zones"]
+            if v is not None and v not in known:
+                raise t.error(key, f"no {typ} with id {v!r}", f"use one of: {', '.join(sorted(known)) or '(none defined)'}")
+            params[key] = v
+        else:  # zones, objects, touch: lists of ids
+            v = _str_list(t, key) if req else _str_list(t, key, default)
+            known = {"zones": ids["zones"], "objects": ids["objects"], "touch": ids["objects"] | {"wall", "robot"}}[typ]
+            for i, x in enumerate(v):
+                if x not in known:
+                    raise t.error(f"{key}[{i}]", f"{x!r} is not one of this world's {typ}",
+                                  f"use one of: {', '.join(sorted(known)) or '(none defined)'}")
+            params[key] = tuple(v)
+    if kind == "checkpoints":
+        if params["values"] is not None and len(params["values"]) != len(params["zones"]):
+            raise t.error("values", f"{len(params['values'])} values for {len(params['zones'])} zones",
+                          "give one value per checkpoint zone")
+        if not params["zones"]:
+            raise t.error("zones", "no checkpoint zones", 'write zones = ["cp1", "cp2", ...]')
+    if kind == "objects_in_zone" and not ids["objects"]:
+        raise t.error("kind", "this world has no objects", "add [[objects]] or use another kind")
+    spec = TermSpec(name, kind, t.num("weight", 1.0), params)
+    t.reject_unknown()
+    return spec
+
+
 def load_world(path: Path) -> WorldSpec:
     path = Path(path)
     f = str(path)
@@ -120,20 +447,8 @@ def load_world(path: Path) -> WorldSpec:
     mat_size = mat.vec("size", 2)
     res = mat.num("resolution", 2.0, lo=0.5, hi=20.0)
     mat_color = _color(mat, "color", "white")
-    paths = []
-    for t in mat.tables("paths"):
-        kind = t.str("kind", "spline", choices=("spline", "polyline"))
-        pts = t.raw("points")
-        if not isinstance(pts, list) or len(pts) < (3 if t.bool("closed", False) else 2):
-            raise t.error("points", "a path needs at least 2 points (3 when closed)", "write points = [[x, y], ...] in mm")
-        tp = []
-        for i, p in enumerate(pts):
-            if not (isinstance(p, list) and len(p) == 2 and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in p)):
-                raise t.error(f"points[{i}]", f"expected [x, y] in mm, got {p!r}", "write each point as [x, y]")
-            tp.append((float(p[0]), float(p[1])))
-        paths.append(PathSpec(t.str("id"), kind, tuple(tp), t.bool("closed", False), t.num("width", 20.0, lo=1.0),
-                              _color(t, "color", "black")))
-        t.reject_unknown()
+    path_ids: set = set()
+    paths = [_path(t, path_ids) for t in mat.tables("paths")]
     areas = []
     for t in mat.tables("areas"):
         shape = t.str("shape", choices=("rect", "circle", "ring"))
@@ -141,12 +456,18 @@ def load_world(path: Path) -> WorldSpec:
                               t.vec("size", 2, (0.0, 0.0)), t.num("radius", 0.0, lo=0.0), t.num("inner", 0.0, lo=0.0)))
         t.reject_unknown()
     mat.reject_unknown()
+    zone_ids: set = set()
+    zones = [_zone(t, zone_ids) for t in top.tables("zones")]
+    object_ids: set = set()
+    objects = [_object(t, object_ids, zone_ids) for t in top.tables("objects")]
+    for o in objects:
+        object_ids.update(o.ids)
     walls = []
     for t in top.tables("walls"):
         walls.append(WallSpec(t.vec("start", 2), t.vec("end", 2), t.num("height", 100.0, lo=1.0),
                               t.num("thickness", 20.0, lo=1.0), _color(t, "color", "#c8aa78")))
         t.reject_unknown()
-    path_ids = {p.id for p in paths}
+    maze = _maze(top.table("maze")) if top.has("maze") else None
     starts = []
     for t in top.tables("start"):
         p = t.str("path", None)
@@ -159,18 +480,9 @@ def load_world(path: Path) -> WorldSpec:
         t.reject_unknown()
     if not starts:
         raise top.error("start", "a world needs at least one start pose", "add a [[start]] table with pos or path")
-    terms = []
-    for t in top.tables("score"):
-        kind = t.str("kind", choices=TERM_KINDS)
-        params = {k: v for k, v in t.data.items() if k not in ("name", "kind", "weight")}
-        if kind == "path_progress":
-            pid = t.str("path")
-            if pid not in path_ids:
-                raise t.error("path", f"no path with id {pid!r}", f"use one of: {', '.join(sorted(path_ids))}")
-            t.num("finish", 0.0, lo=0.0)
-            t.num("tolerance", 60.0, lo=1.0)
-        terms.append(TermSpec(t.str("name"), kind, t.num("weight", 1.0), params))
-        t.reject_unknown()
+    ids = {"paths": path_ids, "zones": zone_ids, "objects": object_ids}
+    names: set = set()
+    terms = [_term(t, ids, names) for t in top.tables("score")]
     if not terms:
         raise top.error("score", "a world needs at least one score term", "add a [[score]] table")
     players = top.int("players", 1, lo=1, hi=8)
@@ -184,7 +496,7 @@ def load_world(path: Path) -> WorldSpec:
         mat_size=mat_size, mat_resolution=res, mat_color=mat_color,
         ambient=top.num("ambient", 10.0, lo=0.0, hi=100.0), areas=tuple(areas), paths=tuple(paths),
         walls=tuple(walls), starts=tuple(starts), terms=tuple(terms), border=top.num("border", 0.0, lo=0.0),
-        players=players)
+        players=players, zones=tuple(zones), objects=tuple(objects), maze=maze)
     limits.reject_unknown()
     top.reject_unknown()
     return spec

@@ -16,9 +16,10 @@ from arena.errors import SpecError
 from arena.robotspec import load_robot
 from arena.worldspec import load_world
 
-# Quantities that only change on an event (a bump) and may rightly stay constant in a short
-# random rollout on an open mat.
-EVENT_QUANTITIES = ("pressed",)
+# Quantities that only change on an event and may rightly stay constant in a short random rollout
+# on an open mat: a bump (pressed), crossing into another colour (the colour id is a class: it
+# stays "white" all over a plain start area, as in the maze, sumo and missions worlds).
+EVENT_QUANTITIES = ("pressed", "color")
 
 
 def _pairs():
