@@ -17,6 +17,7 @@ import shutil
 import stat
 import tempfile
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -125,7 +126,7 @@ def _read_zip(src: Path) -> dict[str, bytes]:
             rel = _check_rel(name)
             if info.is_dir():
                 continue
-            if mode and not stat.S_ISREG(mode):
+            if stat.S_IFMT(mode) and not stat.S_ISREG(mode):  # no type bits: a plain file (Windows tools)
                 raise SubmissionError(f"{name}: only regular files are allowed")
             if info.file_size > MAX_FILE_BYTES:
                 raise SubmissionError(f"{name}: {info.file_size} bytes, over the {MAX_FILE_BYTES >> 20} MB limit")
@@ -133,8 +134,11 @@ def _read_zip(src: Path) -> dict[str, bytes]:
                 raise SubmissionError(f"{name}: compressed {info.file_size // max(info.compress_size, 1)}:1, "
                                       "refused as a possible zip bomb")
             # never trust the header: read at most one byte more than the limit
-            with z.open(info) as f:
-                data = f.read(MAX_FILE_BYTES + 1)
+            try:
+                with z.open(info) as f:
+                    data = f.read(MAX_FILE_BYTES + 1)
+            except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError) as exc:
+                raise SubmissionError(f"{name}: unreadable archive member ({exc})") from None
             if len(data) > MAX_FILE_BYTES or len(data) != info.file_size:
                 raise SubmissionError(f"{name}: size does not match the archive header (refused)")
             total += len(data)
