@@ -277,7 +277,8 @@ def play(jobs: list[Job], store: Store, backend, retries: int = 2, fn: Callable 
     summary = Summary(len(jobs), len(jobs) - len(todo), 0, 0)
     queue: list[tuple[Job, int]] = [(j, 0) for j in reversed(todo)]
     running: dict = {}
-    limit = in_flight or getattr(backend, "workers", 1)
+    # one match queued beyond the workers keeps them busy while this process writes results
+    limit = in_flight or getattr(backend, "workers", 1) + 1
     while queue or running:
         while queue and len(running) < limit:
             job, attempt = queue.pop()
