@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench bench-tournament clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,6 +23,9 @@ test: lint
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/throughput.py
+
+bench-tournament: $(STAMP)
+	$(BIN)/python benchmarks/tournament_throughput.py
 
 clean:
 	rm -rf $(VENV) arena-results .pytest_cache
