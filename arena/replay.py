@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import io
 import json
 import math
 from dataclasses import dataclass
@@ -67,7 +68,7 @@ def load(path: str | Path) -> dict:
     p = Path(path)
     raw = p.read_bytes()
     if raw[:2] == b"\x1f\x8b":
-        with gzip.GzipFile(fileobj=__import__("io").BytesIO(raw)) as f:
+        with gzip.GzipFile(fileobj=io.BytesIO(raw)) as f:
             raw = f.read(MAX_REPLAY_BYTES + 1)
         if len(raw) > MAX_REPLAY_BYTES:
             raise ArenaError(f"{p}: replay is over {MAX_REPLAY_BYTES >> 20} MB when decompressed")
@@ -164,7 +165,9 @@ def verify(rep: dict) -> Verification:
                                     step, checked)
         return Verification(True, f"verified: {step} steps, {checked} state hashes, digest and scores match",
                             step, checked)
-    except (KeyError, TypeError, ValueError) as exc:
+    except ArenaError as exc:  # missing files, another engine, invalid commands
+        return Verification(False, str(exc), 0, 0)
+    except (KeyError, TypeError, ValueError, OSError) as exc:
         return Verification(False, f"malformed replay: {type(exc).__name__}: {exc}", 0, 0)
 
 

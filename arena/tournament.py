@@ -113,6 +113,7 @@ def schedule(worlds: Iterable[World], agents: Iterable[Agent], seeds: Iterable[i
     jobs = []
     for w in worlds:
         field_ = [a for a in agents if targets(a, w)]
+        seat = {a.hash: _player(w, a) for a in field_}  # robot files are read once per world and agent
         if w.players == 1:
             lineups = [[a] for a in field_]
         elif w.players == 2:
@@ -121,7 +122,7 @@ def schedule(worlds: Iterable[World], agents: Iterable[Agent], seeds: Iterable[i
             raise ArenaError(f"{w.path}: tournaments support worlds of 1 or 2 players, this one has {w.players}")
         for seed in seeds:
             for lineup in lineups:
-                players = tuple(_player(w, a) for a in lineup)
+                players = tuple(seat[a.hash] for a in lineup)
                 mid = match_id(w.id, [(p["robot_hash"], p["agent_hash"]) for p in players], seed, __version__)
                 jobs.append(Job(mid, w.path, w.id, w.hash, seed, players, record, hash_every))
     return jobs
