@@ -20,7 +20,8 @@ def _title(world: str) -> str:
 
 
 def as_json(board: dict[str, list[Standing]]) -> str:
-    return json.dumps({w: [s.as_dict() for s in rows] for w, rows in board.items()}, sort_keys=True)
+    """One flat list of rows, each with its world ("overall" for the table over all worlds)."""
+    return json.dumps([{"world": w, **s.as_dict()} for w, rows in board.items() for s in rows], sort_keys=True)
 
 
 def as_csv(board: dict[str, list[Standing]]) -> str:
