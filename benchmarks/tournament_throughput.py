@@ -4,7 +4,10 @@
 
 Every run plays the same schedule (the bundled line_follower and bang_bang on a short copy of
 LineFollow-v0, replays recorded) into a fresh database. The machine may be shared: figures are
-noisy when other work runs on it, so the load average before each run is printed too.
+noisy when other work runs on it, so the load average before each run and the cores the local
+runs actually got (CPU seconds of the arena, its workers and their controllers / wall seconds) are
+printed too. One match stream needs about 0.8 core (physics, controller process, result writes),
+so 2 workers approach 2x only when both cores are free.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import resource
 import sys
 import tempfile
 import time
@@ -45,24 +49,38 @@ def main() -> int:
     print(f"{len(jobs)} matches of {args.time_limit:g} s simulated each, {os.cpu_count()} cores; "
           "a shared machine makes these figures noisy")
 
+    def cpu() -> float:
+        a, b = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+        return a.ru_utime + a.ru_stime + b.ru_utime + b.ru_stime
+
     def bench(label: str, backend) -> float:
         store = Store(tmp / f"{label}.sqlite")
         load = os.getloadavg()[0]
+        c0 = None
         try:
             if hasattr(backend, "_pool"):  # start the workers before timing (spawn + imports)
                 list(backend._pool().map(_warm, range(backend.workers)))
+            c0 = cpu()
             t0 = time.perf_counter()
             s = T.play(jobs, store, backend)
             wall = time.perf_counter() - t0
         finally:
-            backend.close()
+            backend.close()  # waits for the workers, so their CPU time (and their controllers') is counted
         rate = s.played / wall * 60
-        print(f"{label:10s} {s.played} matches in {wall:6.2f} s = {rate:7.1f} matches/min  (load before {load:.2f})")
+        used = "" if backend.name == "ray" else f", used {(cpu() - c0) / wall:.2f} cores"
+        print(f"{label:10s} {s.played} matches in {wall:6.2f} s = {rate:7.1f} matches/min  "
+              f"(load before {load:.2f}{used})")
+        if backend.name != "ray":
+            per_core[label] = rate / max((cpu() - c0) / wall, 1e-9)
         return rate
 
+    per_core: dict[str, float] = {}
     one = bench("local-1", T.LocalBackend(1))
     two = bench("local-2", T.LocalBackend(2))
     print(f"speed-up 2 workers / 1 worker: {two / one:.2f}x (target >= 1.8x on 2 idle cores)")
+    print(f"per core actually used: {per_core['local-1']:.1f} vs {per_core['local-2']:.1f} matches/min "
+          f"({per_core['local-2'] / per_core['local-1']:.0%} per-core efficiency; on a busy machine the speed-up "
+          "is bounded by the cores the runs could get)")
     if not args.no_ray:
         try:
             import ray  # noqa: F401
