@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench bench-tournament clean
 
 # Stable-Baselines3 (dev extra) needs torch; a CPU build is all the tests need. Pin it first so
 # pip does not pick a multi-GB CUDA build. Override with TORCH= (empty) if you already have torch.
@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -c 'import torch' 2>/dev/null || [ -z "$(TORCH)" ] || $(BIN)/python -m pip install --quiet '$(TORCH)'
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,ray]'
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -28,6 +28,9 @@ test: lint
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/throughput.py
+
+bench-tournament: $(STAMP)
+	$(BIN)/python benchmarks/tournament_throughput.py
 
 clean:
 	rm -rf $(VENV) arena-results .pytest_cache

@@ -7,14 +7,16 @@ import json
 import os
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
-from multiprocessing import get_context
 from pathlib import Path
 
 from . import __version__
 from .errors import ArenaError
 
 DEFAULT_DB = Path("arena-results") / "results.sqlite"
+
+
+def _default_workers() -> int:
+    return min(2, os.cpu_count() or 1)
 
 
 def _console():
@@ -65,95 +67,277 @@ def cmd_run(args) -> int:
     return 0
 
 
-# -- demo --------------------------------------------------------------------------------------------
-def _demo_job(job):
-    from .runner import run_episode
-
-    world, robot, agent, seed = job
-    return run_episode(world, robot, agent, seed=seed)
-
-
-def demo_jobs(seeds: int) -> list[tuple]:
-    """Every bundled agent on every bundled world it targets, for each seed."""
-    from .content import listing
-    from .runner import load_agent_manifest
-    from .worldspec import load_world
-
-    worlds = {}
-    for wf in listing("worlds"):
-        spec = load_world(wf)
-        worlds[spec.id] = (wf, spec)
-    jobs = []
-    for agent in listing("agents"):
-        man = load_agent_manifest(agent) if agent.is_dir() else {"worlds": [], "robot": None}
-        for wid in man["worlds"]:
-            if wid in worlds:
-                wf, spec = worlds[wid]
-                for seed in range(seeds):
-                    jobs.append((str(wf), man["robot"] or spec.robot, str(agent), seed))
-    return jobs
-
-
-def cmd_demo(args) -> int:
+# -- eval --------------------------------------------------------------------------------------------
+def cmd_eval(args) -> int:
     from rich.progress import Progress
+    from rich.table import Table
 
-    from .store import Store
+    from .evaluate import evaluate
 
     console = _console()
-    jobs = demo_jobs(args.seeds)
+    store = _store(args.db) if args.db else None
+    with Progress(console=console, transient=True, disable=args.json) as progress:
+        task = progress.add_task(f"{args.seeds} seeds", total=args.seeds)
+        ev = evaluate(args.world, args.robot, args.agent, args.seeds, args.workers,
+                      on_result=lambda e: progress.advance(task) if e.kind != "failure" else None, store=store)
+    if args.json:
+        print(json.dumps(ev.as_dict(), sort_keys=True))
+        return 0 if not ev.failures else 1
+    t = Table(title=f"{ev.world}  robot={ev.robot}  agent={ev.agent}  seeds={len(ev.seeds)}", title_justify="left")
+    for col in ("term", "mean value", "weight", "mean points"):
+        t.add_column(col, justify="left" if col == "term" else "right")
+    for name, term in ev.terms.items():
+        t.add_row(name, f"{term['value']:.4f}", f"{term['weight']:g}", f"{term['points']:.2f}")
+    console.print(t)
+    console.print(f"median {ev.median:.2f}   mean {ev.mean:.2f}   95 % CI [{ev.ci[0]:.2f}, {ev.ci[1]:.2f}] "
+                  f"(bootstrap over {len(ev.totals)} seeds)")
+    if ev.failures:
+        console.print(f"[red]{len(ev.failures)} failed run(s):[/red]")
+        for f in ev.failures:
+            console.print(f"  seed {f['seed']}: {f['status']} - {f['reason']}", markup=False)
+    return 0 if not ev.failures else 1
+
+
+def _store(db):
+    from .store import Store
+
+    return Store(db)
+
+
+# -- tournament ----------------------------------------------------------------------------------------
+class _Live:
+    """openskill ratings while a tournament plays: a game is rated once all its results are in."""
+
+    def __init__(self, store, jobs):
+        from collections import Counter
+
+        from .ranking import LiveRatings, games
+
+        self.ratings = LiveRatings()
+        self.store = store
+        self.size = Counter(self._key(j.world_id, j.seed, j.match_id, len(j.players)) for j in jobs)
+        self.got: dict = {}
+        for g in games(store.results()):
+            self.ratings.update(g)
+
+    @staticmethod
+    def _key(world, seed, mid, players):
+        return (world, seed) if players == 1 else (world, seed, mid)
+
+    def add(self, job) -> None:
+        from .ranking import games
+
+        key = self._key(job.world_id, job.seed, job.match_id, len(job.players))
+        self.got[key] = self.got.get(key, 0) + 1
+        if self.got[key] == self.size[key]:
+            rows = [r for r in self.store.results(job.world_id) if r["seed"] == job.seed
+                    and (len(job.players) == 1 or r["match_id"] == job.match_id)]
+            for g in games(rows):
+                self.ratings.update(g)
+
+    def leader(self) -> str:
+        top = self.ratings.top(3)
+        return "  ".join(f"{n} {v:.1f}" for n, v in top)
+
+
+def run_tournament(args, console, worlds=None, agents=None) -> int:
+    from rich.markup import escape
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from . import tournament as T
+
+    store = _store(args.db)
+    worlds = worlds or ([T.load_world_entry(w) for w in args.world] if args.world else T.bundled_worlds())
+    agents = agents or T.roster(store, args.agent)
+    jobs = T.schedule(worlds, agents, range(args.seeds), record=not args.no_replays)
     if not jobs:
-        raise ArenaError("no bundled agent targets a bundled world (check agents/*/agent.toml)")
-    store = Store(args.db)
-    console.print(f"Kit Arena {__version__} demo: {len(jobs)} episodes on {args.workers} workers; results in {args.db}")
+        raise ArenaError("nothing to play: no agent targets these worlds (check agent.toml worlds = [...])")
+    backend = T.make_backend(args.backend, args.workers, args.address)
+    live = _Live(store, jobs)
+    stored = store.match_ids()
+    pending = sum(j.match_id not in stored for j in jobs)
+    console.print(f"Kit Arena {__version__} tournament: {len(worlds)} world(s), {len(agents)} agent(s), "
+                  f"{len(jobs)} matches ({len(jobs) - pending} already stored), {args.workers} {backend.name} "
+                  f"worker(s); results in {args.db}")
     t0 = time.perf_counter()
-    results = []
-    with Progress(console=console, transient=True) as progress, \
-            ProcessPoolExecutor(args.workers, mp_context=get_context("spawn")) as pool:
-        task = progress.add_task("episodes", total=len(jobs))
-        for r in pool.map(_demo_job, jobs):
-            store.add(r)
-            results.append(r)
-            progress.advance(task)
+    sim = 0.0
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  TextColumn("{task.fields[leader]}"), console=console, transient=True) as progress:
+        task = progress.add_task("matches", total=pending, leader=live.leader())
+
+        def on_event(e):
+            nonlocal sim
+            if e.kind == "result":
+                live.add(e.job)
+                sim += e.outcome.results[0].sim_time
+                progress.update(task, advance=1, leader=escape(live.leader()))
+                for r in e.outcome.results:
+                    if r.status != "OK":
+                        progress.console.print(f"[yellow]{escape(r.agent)} on {r.world} seed {r.seed}: {r.status} - "
+                                               f"{escape(r.reason)}[/yellow]")
+            else:
+                progress.console.print(f"[red]infrastructure failure (attempt {e.attempt + 1}, "
+                                       f"{'gave up' if e.kind == 'gave_up' else 'will retry'}): "
+                                       f"{escape(e.message)}[/red]")
+                if e.kind == "gave_up":
+                    progress.update(task, advance=1)
+
+        try:
+            summary = T.play(jobs, store, backend, retries=args.retries, on_event=on_event)
+        finally:
+            backend.close()
     wall = time.perf_counter() - t0
-    failed = [r for r in results if r.status != "OK"]
-    for r in failed:
-        console.print(f"[red]{r.agent} on {r.world} seed {r.seed}: {r.status} - {r.reason}[/red]")
-    _print_leaderboard(store.leaderboard(), console)
-    sim = sum(r.sim_time for r in results)
-    console.print(f"{len(results)} episodes, {sim:.0f} s simulated in {wall:.1f} s wall ({sim / wall:.0f}x real time)")
+    console.print(f"{summary.played} matches played, {summary.skipped} already stored, {summary.failures} "
+                  f"infrastructure failure(s); {sim:.0f} s simulated in {wall:.1f} s wall")
+    if summary.gave_up:
+        console.print(f"[red]{len(summary.gave_up)} match(es) failed every attempt and stay unranked; run the "
+                      "tournament again to retry them[/red]")
+    return 0 if not summary.gave_up else 1
+
+
+def cmd_tournament(args) -> int:
+    console = _console()
+    rc = run_tournament(args, console)
+    _show_board(_store(args.db), None, "table", console)
+    return rc
+
+
+# -- demo --------------------------------------------------------------------------------------------
+def cmd_demo(args) -> int:
+    from . import replay
+    from .ranking import leaderboard
+
+    console = _console()
+    args.world, args.agent, args.no_replays, args.retries, args.address = [], [], False, 2, None
+    args.backend = "local"
+    rc = run_tournament(args, console)
+    store = _store(args.db)
+    board = leaderboard(store.results())
+    _show_board(store, None, "table", console, board)
+    best = _best_run(store, board)
+    if best:
+        rep = store.replay(best["match_id"])
+        if rep:
+            out = Path(args.db).parent / "best-run.gif"
+            n = replay.render_gif(rep, out)
+            console.print(f"best run: {best['agent']} on {best['world']} seed {best['seed']} "
+                          f"({best['total']:.2f} points) -> {out} ({n} frames)")
+    return rc
+
+
+def _best_run(store, board) -> dict | None:
+    """The winner's highest-scoring run in the first world of the leaderboard."""
+    worlds = [w for w in board if w != "overall"]
+    if not worlds or not board[worlds[0]]:
+        return None
+    top = board[worlds[0]][0]
+    rows = [r for r in store.results(worlds[0]) if r["agent_hash"] == top.agent_hash]
+    return max(rows, key=lambda r: (r["total"], -r["tiebreak"]), default=None)
+
+
+# -- submit ------------------------------------------------------------------------------------------
+def cmd_submit(args) -> int:
+    from . import tournament as T
+    from .submissions import submit
+
+    console = _console()
+    store = _store(args.db)
+    sub = submit(args.path, args.name, args.owner, Path(args.db).parent / "submissions")
+    console.print(f"stored {'new' if sub.new else 'existing'} copy {sub.agent_hash} at {sub.path}", markup=False)
+    agent = T.load_agent(sub.path, sub.name)
+    worlds = [T.load_world_entry(args.world)] if args.world else T.bundled_worlds()
+    mine = [w for w in worlds if T.targets(agent, w)]
+    if not mine:
+        store.add_submission(sub.agent_hash, sub.name, args.owner, str(sub.path), "rejected", "targets no world")
+        raise ArenaError(f"{sub.name} targets none of these worlds: {', '.join(w.id for w in worlds)} "
+                         "(fix: list world ids in agent.toml worlds = [...])")
+    w = mine[0]
+    console.print(f"validation episode on {w.id} (seed 0) ...")
+    job = T.schedule([w], [agent], [0])[0] if w.players == 1 else T.Job(
+        "validation", w.path, w.id, w.hash, 0, (T._player(w, agent),) * w.players, record=False)
+    try:
+        out = T.execute(job)
+    except Exception as exc:  # noqa: BLE001 - an arena failure: nothing is held against the submission
+        raise ArenaError(f"validation could not run (arena failure, not your agent): {exc}") from None
+    bad = [r for r in out.results if r.status != "OK"]
+    if bad:
+        reason = f"{bad[0].status}: {bad[0].reason}"
+        store.add_submission(sub.agent_hash, sub.name, args.owner, str(sub.path), "rejected", reason)
+        console.print(f"[red]rejected: validation episode failed - {reason}[/red]", markup=False)
+        if bad[0].output.strip():
+            console.print(bad[0].output.rstrip(), markup=False)
+        return 1
+    if w.players == 1:
+        store.add_match(out.results, out.replay, w.hash)
+    store.add_submission(sub.agent_hash, sub.name, args.owner, str(sub.path), "accepted", "")
+    console.print(f"accepted: {out.results[0].score['total']:.2f} points on {w.id} seed 0")
+    agents = T.roster(store)
+    jobs = [j for j in T.schedule(worlds, agents, range(args.seeds))
+            if any(p["agent_hash"] == sub.agent_hash for p in j.players)]
+    stored = store.match_ids()
+    pending = [j for j in jobs if j.match_id not in stored]
+    console.print(f"{len(pending)} match(es) scheduled for {sub.name} ({len(jobs) - len(pending)} already played); "
+                  "`arena tournament` plays them" + (", playing now" if args.play else ""))
+    if args.play and pending:
+        args.world, args.agent, args.no_replays, args.retries, args.address = [], [], False, 2, None
+        args.backend = "local"
+        return run_tournament(args, console, worlds, agents)
     return 0
 
 
-# -- leaderboard -------------------------------------------------------------------------------------
-def _print_leaderboard(rows: list[dict], console) -> None:
-    from rich.table import Table
+# -- replay ------------------------------------------------------------------------------------------
+def cmd_replay(args) -> int:
+    from . import replay
 
-    worlds = sorted({r["world"] for r in rows})
-    for w in worlds:
-        t = Table(title=f"Leaderboard - {w}", title_justify="left")
-        for col, just in (("#", "right"), ("agent", "left"), ("robot", "left"), ("runs", "right"),
-                          ("mean score", "right"), ("min", "right"), ("max", "right"), ("tie-break s", "right"),
-                          ("failures", "right")):
-            t.add_column(col, justify=just)
-        for r in rows:
-            if r["world"] == w:
-                t.add_row(str(r["rank"]), r["agent"], r["robot"], str(r["runs"]), f"{r['mean']:.2f}",
-                          f"{r['min']:.2f}", f"{r['max']:.2f}", f"{r['tiebreak']:.2f}", str(r["failures"]))
-        console.print(t)
-    if not worlds:
-        console.print("no results yet: run `arena demo` or `arena run ... --db PATH`")
+    p = Path(args.file)
+    if p.exists():
+        rep = replay.load(p)
+    else:
+        if not Path(args.db).is_file():
+            raise ArenaError(f"no replay file {args.file} and no results database at {args.db}")
+        rep = _store(args.db).replay(args.file)
+        if rep is None:
+            raise ArenaError(f"no replay file or stored match {args.file!r}")
+    players = ", ".join(f"{p['agent']} ({p['robot']})" for p in rep.get("players", []))
+    print(f"replay {rep.get('match_id')}: {rep.get('world', {}).get('id')} seed {rep.get('seed')}, "
+          f"{rep.get('steps')} steps, players {players}")
+    for i, r in enumerate(rep.get("results", [])):
+        print(f"  player {i}: {r.get('agent')} {r.get('status')} {r.get('total')}" +
+              (f" - {r.get('reason')}" if r.get("reason") else ""))
+    if args.out:
+        replay.save(rep, args.out)
+        print(f"written to {args.out}")
+    rc = 0
+    if args.verify:
+        v = replay.verify(rep)
+        print(("OK " if v.ok else "FAILED ") + v.message)
+        rc = 0 if v.ok else 1
+    if args.gif:
+        n = replay.render_gif(rep, args.gif)
+        print(f"{n} frames written to {args.gif}")
+    return rc
+
+
+# -- leaderboard -------------------------------------------------------------------------------------
+def _show_board(store, world, fmt, console=None, board=None) -> None:
+    from . import reports
+    from .ranking import leaderboard
+
+    board = board if board is not None else leaderboard(store.results(), world)
+    if fmt == "json":
+        print(reports.as_json(board))
+    elif fmt == "csv":
+        sys.stdout.write(reports.as_csv(board))
+    elif fmt == "html":
+        sys.stdout.write(reports.as_html(board))
+    else:
+        reports.print_tables(board, console or _console())
 
 
 def cmd_leaderboard(args) -> int:
-    from .store import Store
-
     if not Path(args.db).is_file():
         raise ArenaError(f"no results database at {args.db} (fix: run `arena demo` first or pass --db PATH)")
-    rows = Store(args.db).leaderboard(args.world)
-    if args.format == "json":
-        print(json.dumps(rows, sort_keys=True))
-    else:
-        _print_leaderboard(rows, _console())
+    _show_board(_store(args.db), args.world, args.format)
     return 0
 
 
@@ -344,16 +528,58 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--step-ms", type=float, default=None, help="per-step deadline for the controller (ms)")
     p.set_defaults(func=cmd_run)
 
-    p = sub.add_parser("demo", help="run every bundled agent on its worlds and print the leaderboard")
+    p = sub.add_parser("eval", help="run one agent on N seeds in parallel: median, mean with 95 % CI, terms")
+    p.add_argument("--world", required=True)
+    p.add_argument("--robot", default=None)
+    p.add_argument("--agent", required=True)
+    p.add_argument("--seeds", type=int, default=10)
+    p.add_argument("--workers", type=int, default=_default_workers())
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--db", default=None, help="also store the results (and replays) in this SQLite file")
+    p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("submit", help="check and store an agent (folder, .py or .zip), validate it, schedule it")
+    p.add_argument("path")
+    p.add_argument("--name", required=True)
+    p.add_argument("--owner", default="anonymous")
+    p.add_argument("--world", default=None, help="world to validate and play on (default: every bundled world)")
+    p.add_argument("--db", default=str(DEFAULT_DB))
+    p.add_argument("--seeds", type=int, default=3)
+    p.add_argument("--workers", type=int, default=_default_workers())
+    p.add_argument("--play", action="store_true", help="play its scheduled matches now")
+    p.set_defaults(func=cmd_submit)
+
+    p = sub.add_parser("tournament", help="play every scheduled match (resumable) and rate the agents")
+    p.add_argument("--world", action="append", default=[], help="world name or file (repeat; default: all bundled)")
+    p.add_argument("--agent", action="append", default=[],
+                   help="agent folder or .py (repeat; default: bundled agents and accepted submissions)")
+    p.add_argument("--seeds", type=int, default=3)
+    p.add_argument("--workers", type=int, default=_default_workers())
+    p.add_argument("--backend", default="local", choices=("local", "ray"))
+    p.add_argument("--address", default=None, help="Ray cluster address (default: a local Ray instance)")
+    p.add_argument("--retries", type=int, default=2, help="retries after an infrastructure failure")
+    p.add_argument("--no-replays", action="store_true", help="do not record replays")
+    p.add_argument("--db", default=str(DEFAULT_DB))
+    p.set_defaults(func=cmd_tournament)
+
+    p = sub.add_parser("demo", help="a small tournament of every bundled agent on every bundled world")
     p.add_argument("--db", default=str(DEFAULT_DB), help=f"results database (default {DEFAULT_DB})")
     p.add_argument("--seeds", type=int, default=3)
-    p.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
+    p.add_argument("--workers", type=int, default=_default_workers())
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("replay", help="show, verify (--verify) or render (--gif) a replay")
+    p.add_argument("file", help="a replay file (.json or .json.gz) or a match id in --db")
+    p.add_argument("--db", default=str(DEFAULT_DB))
+    p.add_argument("--verify", action="store_true", help="re-simulate and check every state hash")
+    p.add_argument("--gif", default=None, help="write a top-down GIF here")
+    p.add_argument("--out", default=None, help="write the replay to this file (.json or .json.gz)")
+    p.set_defaults(func=cmd_replay)
 
     p = sub.add_parser("leaderboard", help="print the leaderboard from a results database")
     p.add_argument("--db", default=str(DEFAULT_DB))
     p.add_argument("--world", default=None, help="only this world id")
-    p.add_argument("--format", default="table", choices=("table", "json"))
+    p.add_argument("--format", default="table", choices=("table", "json", "csv", "html"))
     p.set_defaults(func=cmd_leaderboard)
 
     p = sub.add_parser("check", help="check robot and world files; every problem with its key and fix")

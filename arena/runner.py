@@ -100,6 +100,11 @@ def agent_hash(path: Path) -> str:
     return h.hexdigest()[:16]
 
 
+def file_hash(path: str | Path) -> str:
+    """Content hash of one file (a robot build file, a world file)."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
+
+
 @dataclass
 class EpisodeResult:
     world: str
@@ -117,14 +122,16 @@ class EpisodeResult:
     output: str = ""
     engine: str = __version__
     agent_hash: str = ""
+    robot_hash: str = ""  # content hash of the robot build file
     actions: list = field(default_factory=list, repr=False)
+    checkpoints: list = field(default_factory=list, repr=False)  # [step, state hash] every hash_every steps
 
     @property
     def total(self) -> float:
         return self.score["total"]
 
     def as_dict(self, with_actions: bool = False) -> dict:
-        d = {k: getattr(self, k) for k in ("world", "robot", "agent", "agent_hash", "seed", "status", "reason",
+        d = {k: getattr(self, k) for k in ("world", "robot", "robot_hash", "agent", "agent_hash", "seed", "status", "reason",
                                            "steps", "sim_time", "wall_time", "digest", "isolation", "engine", "output")}
         d["score"] = self.score
         if with_actions:
@@ -180,11 +187,14 @@ class ControllerProcess:
 
 
 def run_match(world: str | Path, entrants: list[tuple[str | Path | None, str | Path]], seed: int = 0,
-              limits: Limits | None = None, isolation: str = "auto", record: bool = False) -> list[EpisodeResult]:
+              limits: Limits | None = None, isolation: str = "auto", record: bool = False,
+              hash_every: int = 0) -> list[EpisodeResult]:
     """Run one match: entrants[i] = (robot or None for the world's default, agent) drives player i.
 
     Never raises for anything a controller does: a controller that fails gets its status and
-    reason, its robot's motors coast, and the match goes on for the others.
+    reason, its robot's motors coast, and the match goes on for the others. record=True keeps the
+    applied commands (EpisodeResult.actions); hash_every=N > 0 keeps Match.state_digest() after
+    every N-th step (EpisodeResult.checkpoints), so a replay can be verified step by step.
     """
     agents = [resolve("agents", a) for _, a in entrants]
     match = Match(world, [r for r, _ in entrants])
@@ -193,6 +203,7 @@ def run_match(world: str | Path, entrants: list[tuple[str | Path | None, str | P
     status = [OK] * len(ctls)
     reason = [""] * len(ctls)
     actions: list = []
+    checkpoints: list = []
     h = hashlib.sha256()
     wall0 = time.perf_counter()
     obs = match.reset(np.random.SeedSequence(seed))
@@ -242,7 +253,10 @@ def run_match(world: str | Path, entrants: list[tuple[str | Path | None, str | P
         if record:
             actions.append(cmds)
         obs = match.step(cmds + [{}] * (match.players - len(cmds)))  # seats without a controller coast
-        h.update(match.state_digest())
+        digest = match.state_digest()
+        h.update(digest)
+        if hash_every > 0 and match.steps % hash_every == 0:
+            checkpoints.append([match.steps, digest.hex()[:16]])
         if match.terminated or match.truncated:
             break
     if pool is not None:
@@ -255,7 +269,8 @@ def run_match(world: str | Path, entrants: list[tuple[str | Path | None, str | P
             world=match.world_spec.id, robot=match.robot_specs[i].name, agent=path.stem if path.is_file() else path.name,
             seed=seed, status=status[i], reason=reason[i], score=match.scorer.card(i).as_dict(), steps=match.steps,
             sim_time=round(match.time, 3), wall_time=wall, digest=h.hexdigest()[:32], isolation=ctl.isolation,
-            output=outputs[i], agent_hash=agent_hash(path), actions=[a[i] for a in actions]))
+            output=outputs[i], agent_hash=agent_hash(path), robot_hash=file_hash(match.robot_specs[i].file),
+            actions=[a[i] for a in actions], checkpoints=checkpoints))
     match.close()
     return results
 
@@ -268,9 +283,10 @@ def _reply(ctl: ControllerProcess) -> tuple[object, SandboxError | None]:
 
 
 def run_episode(world: str | Path, robot: str | Path | None, agent: str | Path, seed: int = 0,
-                limits: Limits | None = None, isolation: str = "auto", record: bool = False) -> EpisodeResult:
+                limits: Limits | None = None, isolation: str = "auto", record: bool = False,
+                hash_every: int = 0) -> EpisodeResult:
     """Run one solo episode of one controller; never raises for anything the controller does."""
-    return run_match(world, [(robot, agent)], seed, limits, isolation, record)[0]
+    return run_match(world, [(robot, agent)], seed, limits, isolation, record, hash_every)[0]
 
 
 def load_agent_manifest(agent_dir: Path) -> dict:

@@ -1,26 +1,45 @@
 """The results store (layer 8): SQLite in WAL mode; never imports pybullet.
 
-Every result is keyed by a match key derived from what decides the outcome (world id, robot,
-agent content hash, seed, engine version), so writing the same result twice is a no-op.
+Every match is keyed by a match id derived from what decides its outcome: the world id (with its
+version), each player's robot and agent content hashes in start order, the seed and the engine
+version. Writing the same match twice is a no-op, so a tournament that is killed and started again
+resumes with no duplicates and no losses. Only the arena process writes; workers return results.
+The schema is documented in docs/store.md.
 """
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import sqlite3
 import time
 from pathlib import Path
 
+from .errors import ArenaError
+
+SCHEMA_VERSION = 2
+
 SCHEMA = """
-CREATE TABLE IF NOT EXISTS results (
-    match_key   TEXT PRIMARY KEY,      -- sha256 of world, robot, agent hash, seed, engine
+CREATE TABLE IF NOT EXISTS matches (
+    match_id    TEXT PRIMARY KEY,      -- see match_id()
     world       TEXT NOT NULL,         -- world id with version, e.g. LineFollow-v0
+    world_hash  TEXT NOT NULL,         -- content hash of the world file ('' when unknown)
+    seed        INTEGER NOT NULL,
+    players     INTEGER NOT NULL,      -- 1 for solo worlds, 2 for head-to-head
+    engine      TEXT NOT NULL,
+    created     REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS results (
+    match_id    TEXT NOT NULL REFERENCES matches(match_id),
+    player      INTEGER NOT NULL,      -- start position (0-based)
+    world       TEXT NOT NULL,
     robot       TEXT NOT NULL,
+    robot_hash  TEXT NOT NULL,
     agent       TEXT NOT NULL,
     agent_hash  TEXT NOT NULL,
     seed        INTEGER NOT NULL,
-    status      TEXT NOT NULL,         -- OK | ERROR | TIMEOUT | INVALID
+    status      TEXT NOT NULL,         -- OK | ERROR | TIMEOUT | INVALID (controller statuses are results)
     reason      TEXT NOT NULL,
     total       REAL NOT NULL,         -- score total
     tiebreak    REAL NOT NULL,         -- s; lower ranks higher at equal total
@@ -32,50 +51,161 @@ CREATE TABLE IF NOT EXISTS results (
     isolation   TEXT NOT NULL,
     engine      TEXT NOT NULL,
     output      TEXT NOT NULL,         -- controller's captured output (capped, escaped)
-    created     REAL NOT NULL
+    created     REAL NOT NULL,
+    PRIMARY KEY (match_id, player)
 );
 CREATE INDEX IF NOT EXISTS results_world ON results(world);
+CREATE TABLE IF NOT EXISTS replays (
+    match_id    TEXT PRIMARY KEY REFERENCES matches(match_id),
+    data        BLOB NOT NULL          -- gzip-compressed replay JSON (arena.replay), never pickle
+);
+CREATE TABLE IF NOT EXISTS failures (  -- infrastructure failures: unranked, retried
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    match_id    TEXT NOT NULL,
+    attempt     INTEGER NOT NULL,
+    message     TEXT NOT NULL,
+    created     REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS submissions (
+    agent_hash  TEXT NOT NULL,
+    name        TEXT NOT NULL,
+    owner       TEXT NOT NULL,
+    path        TEXT NOT NULL,         -- the immutable stored copy
+    status      TEXT NOT NULL,         -- accepted | rejected
+    reason      TEXT NOT NULL,
+    created     REAL NOT NULL,
+    PRIMARY KEY (name, agent_hash)
+);
 """
 
+RESULT_COLUMNS = ("match_id", "player", "world", "robot", "robot_hash", "agent", "agent_hash", "seed", "status",
+                  "reason", "total", "tiebreak", "score_json", "steps", "sim_time", "wall_time", "digest",
+                  "isolation", "engine", "output", "created")
 
-def match_key(world: str, robot: str, agent_hash: str, seed: int, engine: str) -> str:
-    return hashlib.sha256(json.dumps([world, robot, agent_hash, seed, engine]).encode()).hexdigest()[:32]
+
+def match_id(world: str, players: list[tuple[str, str]], seed: int, engine: str) -> str:
+    """The key of a match: world id (with version), (robot hash, agent hash) per start position,
+    seed and engine version."""
+    key = json.dumps(["kit-arena-match", world, [list(p) for p in players], int(seed), engine])
+    return hashlib.sha256(key.encode()).hexdigest()[:32]
+
+
+def result_match_id(results) -> str:
+    r0 = results[0]
+    return match_id(r0.world, [(r.robot_hash or r.robot, r.agent_hash) for r in results], r0.seed, r0.engine)
 
 
 class Store:
     def __init__(self, path: str | Path):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(str(self.path), timeout=30)
+        self.db = sqlite3.connect(str(self.path), timeout=60)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
+        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        old = self.db.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='results'").fetchone()
+        if old and version < SCHEMA_VERSION:
+            cols = {r[1] for r in self.db.execute("PRAGMA table_info(results)")}
+            if "player" not in cols:  # schema 1 (one row per solo episode): kept aside, not mixed in
+                self.db.execute(f"ALTER TABLE results RENAME TO results_v{version or 1}")
+                self.db.execute("DROP INDEX IF EXISTS results_world")
+        if version > SCHEMA_VERSION:
+            raise ArenaError(f"{self.path}: results database schema {version} is newer than this arena "
+                             f"({SCHEMA_VERSION}); upgrade kit-arena")
         self.db.executescript(SCHEMA)
+        self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    # -- writing (the arena process only) -------------------------------------------------------
+    def add_match(self, results, replay: dict | None = None, world_hash: str = "") -> bool:
+        """Store one match (an EpisodeResult per player, in start order) and its replay in one
+        transaction. Returns False when that match was already stored (nothing is changed)."""
+        mid = result_match_id(results)
+        r0, now = results[0], time.time()
+        with self.db:
+            cur = self.db.execute("INSERT OR IGNORE INTO matches VALUES (?,?,?,?,?,?,?)",
+                                  (mid, r0.world, world_hash, r0.seed, len(results), r0.engine, now))
+            if cur.rowcount != 1:
+                return False
+            for i, r in enumerate(results):
+                self.db.execute(
+                    f"INSERT INTO results VALUES ({','.join('?' * len(RESULT_COLUMNS))})",
+                    (mid, i, r.world, r.robot, r.robot_hash, r.agent, r.agent_hash, r.seed, r.status, r.reason,
+                     r.score["total"], r.score["tiebreak_s"], json.dumps(r.score, sort_keys=True), r.steps,
+                     r.sim_time, r.wall_time, r.digest, r.isolation, r.engine, r.output, now))
+            if replay is not None:
+                data = gzip.compress(json.dumps(replay, sort_keys=True, separators=(",", ":")).encode(), mtime=0)
+                self.db.execute("INSERT OR REPLACE INTO replays VALUES (?,?)", (mid, data))
+        return True
 
     def add(self, r) -> bool:
-        """Store an EpisodeResult; returns False when that match was already stored."""
-        key = match_key(r.world, r.robot, r.agent_hash, r.seed, r.engine)
+        """Store a solo EpisodeResult; returns False when that match was already stored."""
+        return self.add_match([r])
+
+    def add_failure(self, mid: str, attempt: int, message: str) -> None:
         with self.db:
-            cur = self.db.execute(
-                "INSERT OR IGNORE INTO results VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (key, r.world, r.robot, r.agent, r.agent_hash, r.seed, r.status, r.reason, r.score["total"],
-                 r.score["tiebreak_s"], json.dumps(r.score, sort_keys=True), r.steps, r.sim_time, r.wall_time,
-                 r.digest, r.isolation, r.engine, r.output, time.time()))
-        return cur.rowcount == 1
+            self.db.execute("INSERT INTO failures (match_id, attempt, message, created) VALUES (?,?,?,?)",
+                            (mid, attempt, message[:2000], time.time()))
+
+    def add_submission(self, agent_hash: str, name: str, owner: str, path: str, status: str, reason: str) -> None:
+        with self.db:
+            self.db.execute("INSERT OR REPLACE INTO submissions VALUES (?,?,?,?,?,?,?)",
+                            (agent_hash, name, owner, path, status, reason, time.time()))
+
+    # -- reading -----------------------------------------------------------------------------------
+    def has_match(self, mid: str) -> bool:
+        return self.db.execute("SELECT 1 FROM matches WHERE match_id=?", (mid,)).fetchone() is not None
+
+    def match_ids(self) -> set[str]:
+        return {r[0] for r in self.db.execute("SELECT match_id FROM matches")}
 
     def has(self, world: str, robot: str, agent_hash: str, seed: int, engine: str) -> bool:
-        key = match_key(world, robot, agent_hash, seed, engine)
-        return self.db.execute("SELECT 1 FROM results WHERE match_key=?", (key,)).fetchone() is not None
+        """Whether a solo match is stored (robot: its content hash, or its name for old callers)."""
+        return self.has_match(match_id(world, [(robot, agent_hash)], seed, engine))
+
+    def results(self, world: str | None = None) -> list[dict]:
+        """Every stored result row (one per player per match), in a stable order, with `players`."""
+        q = (f"SELECT {', '.join('r.' + c for c in RESULT_COLUMNS)}, m.players FROM results r "
+             "JOIN matches m USING (match_id)")
+        args: tuple = ()
+        if world:
+            q += " WHERE r.world = ?"
+            args = (world,)
+        q += " ORDER BY r.world, r.seed, r.match_id, r.player"
+        return [dict(zip((*RESULT_COLUMNS, "players"), row, strict=True)) for row in self.db.execute(q, args)]
+
+    def replay(self, mid: str) -> dict | None:
+        row = self.db.execute("SELECT data FROM replays WHERE match_id=?", (mid,)).fetchone()
+        return json.loads(gzip.decompress(row[0])) if row else None
+
+    def failures(self) -> list[dict]:
+        rows = self.db.execute("SELECT match_id, attempt, message, created FROM failures ORDER BY id")
+        return [dict(zip(("match_id", "attempt", "message", "created"), r, strict=True)) for r in rows]
+
+    def submissions(self, active_only: bool = True) -> list[dict]:
+        """Submissions, newest first; active_only keeps the newest accepted version of each name."""
+        rows = self.db.execute("SELECT agent_hash, name, owner, path, status, reason, created FROM submissions "
+                               "ORDER BY created DESC")
+        out, seen = [], set()
+        for r in rows:
+            d = dict(zip(("agent_hash", "name", "owner", "path", "status", "reason", "created"), r, strict=True))
+            if active_only:
+                if d["status"] != "accepted" or d["name"] in seen:
+                    continue
+                seen.add(d["name"])
+            out.append(d)
+        return out
 
     def leaderboard(self, world: str | None = None) -> list[dict]:
-        """Per world and agent: mean total over its seeds (failed runs count with their score),
-        runs, failures, best tie-break. Sorted by world, then mean total, then tie-break."""
+        """A plain summary per world and agent: mean total over its runs (failed runs count with
+        their score), runs, failures, mean tie-break. Sorted by world, mean total, tie-break.
+        (arena.ranking computes the rated leaderboard with intervals.)"""
         q = ("SELECT world, agent, robot, COUNT(*), AVG(total), MIN(total), MAX(total), AVG(tiebreak), "
              "SUM(status != 'OK') FROM results")
         args: tuple = ()
         if world:
             q += " WHERE world = ?"
             args = (world,)
-        q += " GROUP BY world, agent, robot ORDER BY world, AVG(total) DESC, AVG(tiebreak) ASC"
+        q += " GROUP BY world, agent_hash, agent, robot ORDER BY world, AVG(total) DESC, AVG(tiebreak) ASC"
         rows = self.db.execute(q, args).fetchall()
         out, rank, last_world = [], 0, None
         for w, agent, robot, n, mean, lo, hi, tb, fails in rows:

@@ -62,6 +62,7 @@ def test_demo_stores_results_and_prints_a_leaderboard(root, tmp_path):
     rows = json.loads(lb.stdout)
     assert rows[0]["rank"] == 1 and rows[0]["mean"] >= rows[-1]["mean"]
     assert {"line_follower", "bang_bang", "brick_line_follower"} <= {r["agent"] for r in rows}
+    assert "best run: " in p.stdout and (tmp_path / "best-run.gif").stat().st_size > 1000
 
 
 def test_parts_and_list(root):

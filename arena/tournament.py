@@ -1,0 +1,325 @@
+"""Tournaments (layer 8): a schedule of matches, run on a local process pool or on Ray, written to
+the store by the arena process only.
+
+- Solo worlds (players == 1): every agent that targets the world plays the same fixed seeds.
+- Head-to-head worlds (players == 2): a round robin; every pair plays every seed from both start
+  positions (A as player 0 and B as player 1, then swapped).
+- Every match has an id (arena.store.match_id) known before it runs: matches already stored are
+  skipped, so a tournament that was killed resumes where it stopped, with no duplicates.
+- Controller statuses (ERROR / TIMEOUT / INVALID) are results. Infrastructure failures (a worker
+  that dies, an exception in the arena itself) are recorded in the store's failures table,
+  unranked, and the match is retried up to `retries` more times.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import traceback
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import __version__
+from .content import listing, resolve
+from .errors import ArenaError
+from .runner import agent_hash, file_hash, load_agent_manifest
+from .store import Store, match_id
+
+HASH_EVERY = 100  # steps between state hashes in replays (1 s of simulated time)
+
+
+@dataclass(frozen=True)
+class Agent:
+    path: str
+    name: str
+    hash: str
+    robot: str | None  # manifest robot (name or path) or None for the world's
+    worlds: tuple[str, ...]  # world ids it targets; empty = every world
+
+
+@dataclass(frozen=True)
+class World:
+    path: str
+    id: str
+    hash: str
+    players: int
+    robot: str  # the world's default robot
+
+
+@dataclass(frozen=True)
+class Job:
+    """One match to play; everything a worker needs, as plain data."""
+    match_id: str
+    world: str  # world file path
+    world_id: str
+    world_hash: str
+    seed: int
+    players: tuple[dict, ...]  # per start position: robot, robot_file, robot_hash, agent, agent_path, agent_hash
+    record: bool = True
+    hash_every: int = HASH_EVERY
+
+
+@dataclass
+class Outcome:
+    """What a worker returns: results (plain dicts) and the replay; nothing is written there."""
+    match_id: str
+    results: list = field(default_factory=list)  # EpisodeResult, actions stripped
+    replay: dict | None = None
+
+
+# -- content -------------------------------------------------------------------------------------
+def load_agent(path: str | Path, name: str | None = None) -> Agent:
+    p = resolve("agents", path)
+    man = load_agent_manifest(p) if p.is_dir() else {"name": p.stem, "robot": None, "worlds": []}
+    return Agent(str(p.resolve()), name or (p.stem if p.is_file() else p.name), agent_hash(p), man["robot"],
+                 tuple(man["worlds"]))
+
+
+def load_world_entry(path: str | Path) -> World:
+    from .worldspec import load_world
+
+    p = resolve("worlds", path)
+    spec = load_world(p)
+    return World(str(p.resolve()), spec.id, file_hash(p), spec.players, spec.robot)
+
+
+def bundled_worlds() -> list[World]:
+    return [load_world_entry(w) for w in listing("worlds")]
+
+
+def bundled_agents() -> list[Agent]:
+    return [load_agent(a) for a in listing("agents")]
+
+
+def _player(world: World, agent: Agent) -> dict:
+    robot_file = resolve("robots", agent.robot or world.robot)
+    from .robotspec import load_robot
+
+    return {"robot": load_robot(robot_file).name, "robot_file": str(robot_file.resolve()),
+            "robot_hash": file_hash(robot_file), "agent": agent.name, "agent_path": agent.path,
+            "agent_hash": agent.hash}
+
+
+def targets(agent: Agent, world: World) -> bool:
+    return not agent.worlds or world.id in agent.worlds
+
+
+# -- schedule --------------------------------------------------------------------------------------
+def schedule(worlds: Iterable[World], agents: Iterable[Agent], seeds: Iterable[int], record: bool = True,
+             hash_every: int = HASH_EVERY) -> list[Job]:
+    """Every match of the tournament, in a stable order (seed-major so partial runs stay balanced)."""
+    agents, seeds = list(agents), list(seeds)
+    jobs = []
+    for w in worlds:
+        field_ = [a for a in agents if targets(a, w)]
+        seat = {a.hash: _player(w, a) for a in field_}  # robot files are read once per world and agent
+        if w.players == 1:
+            lineups = [[a] for a in field_]
+        elif w.players == 2:
+            lineups = [list(pair) for a, b in itertools.combinations(field_, 2) for pair in ((a, b), (b, a))]
+        else:
+            raise ArenaError(f"{w.path}: tournaments support worlds of 1 or 2 players, this one has {w.players}")
+        for seed in seeds:
+            for lineup in lineups:
+                players = tuple(seat[a.hash] for a in lineup)
+                mid = match_id(w.id, [(p["robot_hash"], p["agent_hash"]) for p in players], seed, __version__)
+                jobs.append(Job(mid, w.path, w.id, w.hash, seed, players, record, hash_every))
+    return jobs
+
+
+# -- one match, in a worker ----------------------------------------------------------------------
+def execute(job: Job) -> Outcome:
+    """Play one match. Runs in a worker process; raises only for infrastructure failures."""
+    from . import replay as replay_mod
+    from .runner import run_match
+
+    results = run_match(job.world, [(p["robot_file"], p["agent_path"]) for p in job.players], job.seed,
+                        record=job.record, hash_every=job.hash_every if job.record else 0)
+    for p, r in zip(job.players, results, strict=True):
+        if (r.agent_hash, r.robot_hash) != (p["agent_hash"], p["robot_hash"]):
+            raise ArenaError(f"{p['agent']}: agent or robot files changed while the tournament ran "
+                             f"(scheduled {p['agent_hash']}/{p['robot_hash']}, ran {r.agent_hash}/{r.robot_hash})")
+        r.agent = p["agent"]
+    rep = None
+    if job.record:
+        rep = replay_mod.build(job.world, job.world_id, job.seed,
+                               [{k: p[k] for k in ("robot", "robot_file", "robot_hash", "agent", "agent_hash")}
+                                for p in job.players], results, job.hash_every)
+        if rep["match_id"] != job.match_id:
+            raise ArenaError(f"match id mismatch: scheduled {job.match_id}, played {rep['match_id']}")
+    for r in results:
+        r.actions, r.checkpoints = [], []
+    return Outcome(job.match_id, results, rep)
+
+
+# -- backends ----------------------------------------------------------------------------------------
+class LocalBackend:
+    """A process pool (spawn: pybullet clients must never cross a fork)."""
+
+    name = "local"
+
+    def __init__(self, workers: int):
+        self.workers = max(1, workers)
+        self.pool = None
+
+    def _pool(self):
+        if self.pool is None:
+            from concurrent.futures import ProcessPoolExecutor
+            from multiprocessing import get_context
+
+            self.pool = ProcessPoolExecutor(self.workers, mp_context=get_context("spawn"))
+        return self.pool
+
+    def submit(self, fn: Callable, job: Job):
+        return self._pool().submit(fn, job)
+
+    def wait(self, handles: list) -> list[tuple[object, object]]:
+        """Block until at least one handle is done; (handle, Outcome or Exception) for each done."""
+        from concurrent.futures import FIRST_COMPLETED
+        from concurrent.futures import wait as fwait
+        from concurrent.futures.process import BrokenProcessPool
+
+        done, _ = fwait(handles, return_when=FIRST_COMPLETED)
+        out, broken = [], False
+        for h in done:
+            exc = h.exception()
+            broken |= isinstance(exc, BrokenProcessPool)
+            out.append((h, exc if exc is not None else h.result()))
+        if broken:  # a worker died: the pool is unusable, start a fresh one
+            self.pool.shutdown(wait=False, cancel_futures=True)
+            self.pool = None
+        return out
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
+
+
+class RayBackend:
+    """The same matches as Ray tasks (pip install 'kit-arena[ray]'). Without an address a local Ray
+    instance with `workers` CPUs is started. On a cluster every node needs this package and the
+    same paths for worlds, robots and agents (a shared file system)."""
+
+    name = "ray"
+
+    def __init__(self, workers: int, address: str | None = None):
+        try:
+            import ray
+        except ImportError:
+            raise ArenaError("the ray backend needs Ray: pip install 'kit-arena[ray]'") from None
+        self.ray = ray
+        self.workers = max(1, workers)
+        self._own = not ray.is_initialized()
+        if self._own:
+            kw = {"address": address} if address else {"num_cpus": self.workers, "include_dashboard": False}
+            ray.init(log_to_driver=False, configure_logging=False, **kw)
+        self._remote: dict = {}
+
+    def submit(self, fn: Callable, job: Job):
+        if fn not in self._remote:
+            self._remote[fn] = self.ray.remote(num_cpus=1, max_retries=0)(fn)
+        return self._remote[fn].remote(job)
+
+    def wait(self, handles: list) -> list[tuple[object, object]]:
+        done, _ = self.ray.wait(handles, num_returns=1)
+        out = []
+        for h in done:
+            try:
+                out.append((h, self.ray.get(h)))
+            except Exception as exc:  # noqa: BLE001 - any task failure is an infrastructure failure
+                out.append((h, exc))
+        return out
+
+    def close(self) -> None:
+        if self._own and self.ray.is_initialized():
+            self.ray.shutdown()
+
+
+def make_backend(name: str, workers: int, address: str | None = None):
+    if name == "local":
+        return LocalBackend(workers)
+    if name == "ray":
+        return RayBackend(workers, address)
+    raise ArenaError(f"unknown backend {name!r}: use local or ray")
+
+
+# -- running ---------------------------------------------------------------------------------------
+@dataclass
+class Event:
+    kind: str  # "result" | "failure" | "gave_up"
+    job: Job
+    outcome: Outcome | None = None
+    message: str = ""
+    attempt: int = 0
+
+
+@dataclass
+class Summary:
+    scheduled: int
+    skipped: int  # already in the store
+    played: int
+    failures: int  # infrastructure failures (each retried)
+    gave_up: list[str] = field(default_factory=list)  # match ids that failed every attempt
+
+
+def _describe(exc: BaseException) -> str:
+    tb = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+    return tb.splitlines()[-1][:500] if tb else type(exc).__name__
+
+
+def play(jobs: list[Job], store: Store, backend, retries: int = 2, fn: Callable = execute,
+         on_event: Callable[[Event], None] | None = None, in_flight: int | None = None) -> Summary:
+    """Play every job not yet stored; write each outcome as it arrives (parent process only)."""
+    done = store.match_ids()
+    todo = [j for j in jobs if j.match_id not in done]
+    todo = list({j.match_id: j for j in todo}.values())
+    summary = Summary(len(jobs), len(jobs) - len(todo), 0, 0)
+    queue: list[tuple[Job, int]] = [(j, 0) for j in reversed(todo)]
+    running: dict = {}
+    # one match queued beyond the workers keeps them busy while this process writes results
+    limit = in_flight or getattr(backend, "workers", 1) + 1
+    while queue or running:
+        while queue and len(running) < limit:
+            job, attempt = queue.pop()
+            running[backend.submit(fn, job)] = (job, attempt)
+        for handle, res in backend.wait(list(running)):
+            job, attempt = running.pop(handle)
+            if isinstance(res, Outcome) and res.match_id == job.match_id:
+                store.add_match(res.results, res.replay, job.world_hash)
+                summary.played += 1
+                if on_event:
+                    on_event(Event("result", job, res, attempt=attempt))
+                continue
+            msg = _describe(res) if isinstance(res, BaseException) else f"worker returned {type(res).__name__}"
+            store.add_failure(job.match_id, attempt, msg)
+            summary.failures += 1
+            if attempt < retries:
+                queue.append((job, attempt + 1))
+                kind = "failure"
+            else:
+                summary.gave_up.append(job.match_id)
+                kind = "gave_up"
+            if on_event:
+                on_event(Event(kind, job, message=msg, attempt=attempt))
+    return summary
+
+
+def default_workers() -> int:
+    return max(1, min(2, os.cpu_count() or 1))
+
+
+def roster(store: Store | None, agent_paths: list[str] | None = None) -> list[Agent]:
+    """The agents of a tournament: those given, else every bundled agent plus the active submissions."""
+    if agent_paths:
+        return [load_agent(a) for a in agent_paths]
+    agents = bundled_agents()
+    if store is not None:
+        have = {a.hash for a in agents}
+        for s in store.submissions():
+            if s["agent_hash"] not in have and Path(s["path"]).exists():
+                agents.append(load_agent(s["path"], s["name"]))
+                have.add(s["agent_hash"])
+    return agents
+

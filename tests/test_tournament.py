@@ -1,0 +1,182 @@
+"""Tournaments: schedules, resumable and idempotent writes, infrastructure failures, kill -9, Ray."""
+
+import os
+import signal
+import sqlite3
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+import tiny
+from conftest import arena_cmd
+
+from arena import tournament as T
+from arena.store import Store
+
+ROOT = Path(__file__).resolve().parent.parent
+FOLLOWER, BANG = ROOT / "agents" / "line_follower", ROOT / "agents" / "bang_bang"
+
+
+@pytest.fixture(scope="module")
+def content(tmp_path_factory):
+    d = tmp_path_factory.mktemp("content")
+    follower, bang = tiny.copies(d)
+    return {"solo": T.load_world_entry(tiny.solo_world(d)), "duel": T.load_world_entry(tiny.duel_world(d)),
+            "crasher": tiny.agent(d, "crasher", tiny.CRASHER), "follower": follower, "bang": bang, "dir": d}
+
+
+def comparable(store: Store) -> list[tuple]:
+    return [(r["match_id"], r["player"], r["agent"], r["status"], r["total"], r["digest"], r["steps"])
+            for r in store.results()]
+
+
+def test_schedule_solo_every_agent_every_seed_and_duels_both_ways(content):
+    agents = [T.load_agent(content["follower"]), T.load_agent(content["bang"])]
+    solo = T.schedule([content["solo"]], agents, range(3))
+    assert len(solo) == 6 and all(len(j.players) == 1 for j in solo)
+    duel = T.schedule([content["duel"]], agents, range(2))
+    assert len(duel) == 4  # one pair x 2 seeds x 2 start orders
+    orders = {(j.seed, tuple(p["agent"] for p in j.players)) for j in duel}
+    assert orders == {(s, o) for s in range(2) for o in (("line_follower", "bang_bang"), ("bang_bang", "line_follower"))}
+    ids = [j.match_id for j in solo + duel]
+    assert len(set(ids)) == len(ids)
+    assert T.schedule([content["solo"]], agents, range(3))[0].match_id == solo[0].match_id  # stable
+
+
+def test_play_is_resumable_and_idempotent_and_duels_are_rated(tmp_path, content):
+    agents = [T.load_agent(content[k]) for k in ("follower", "bang", "crasher")]
+    jobs = T.schedule([content["solo"], content["duel"]], agents, range(1))
+    store = Store(tmp_path / "r.sqlite")
+    be = T.LocalBackend(2)
+    try:
+        first = T.play(jobs[:4], store, be)
+        assert (first.played, first.skipped) == (4, 0)
+        again = T.play(jobs, store, be)
+    finally:
+        be.close()
+    assert again.skipped == 4 and again.played == len(jobs) - 4 and again.failures == 0
+    n = store.db.execute("SELECT COUNT(*) FROM matches").fetchone()[0]
+    assert n == len(jobs) == 3 + 6
+    rows = store.results()
+    assert len(rows) == 3 + 2 * 6
+    # a controller that raises is a result (ERROR with its reason), never an infrastructure failure
+    crashed = [r for r in rows if r["agent"] == "crasher"]
+    assert crashed and all(r["status"] == "ERROR" and "boom" in r["reason"] for r in crashed)
+    assert store.failures() == []
+    from arena.ranking import leaderboard
+
+    board = leaderboard(rows, n_boot=50)
+    assert set(board) == {"LineFollow-v0", "LineDuel-v0", "overall"}
+    assert [s.agent for s in board["LineFollow-v0"]][0] == "line_follower"
+    duel = board["LineDuel-v0"]
+    assert duel[-1].agent == "crasher"  # forfeits every duel
+    assert all(s.rating_lo <= s.rating + 1e-6 and s.rating <= s.rating_hi + 1e-6 for s in duel)
+    assert store.replay(jobs[-1].match_id)["players"][1]["agent"] in ("line_follower", "bang_bang", "crasher")
+
+
+# -- infrastructure failures: must be module-level functions, imported by spawned workers ------------
+def flaky(job):
+    """Crashes the worker on the first attempt of seed 0 and raises on the first attempt of seed 1."""
+    marks = Path(os.environ["ARENA_TEST_MARKS"])
+    mark = marks / f"{job.match_id}.seen"
+    if job.seed in (0, 1) and not mark.exists():
+        mark.write_text("x")
+        if job.seed == 0:
+            os._exit(3)  # a worker dying mid-match
+        raise RuntimeError("arena bug while building the world")
+    return T.execute(job)
+
+
+def always_broken(job):
+    raise OSError("disk on fire")
+
+
+def test_infrastructure_failures_are_recorded_unranked_and_retried(tmp_path, content, monkeypatch):
+    monkeypatch.setenv("ARENA_TEST_MARKS", str(tmp_path))
+    jobs = T.schedule([content["solo"]], [T.load_agent(FOLLOWER)], range(3))
+    store = Store(tmp_path / "r.sqlite")
+    be = T.LocalBackend(2)
+    try:
+        s = T.play(jobs, store, be, retries=2, fn=flaky)
+    finally:
+        be.close()
+    assert s.played == 3 and not s.gave_up
+    msgs = [f["message"] for f in store.failures()]
+    assert any("arena bug" in m for m in msgs) and any("BrokenProcessPool" in m or "terminated" in m for m in msgs)
+    assert len(store.results()) == 3  # each match once, no failure ranked
+
+    clean = Store(tmp_path / "clean.sqlite")
+    be = T.LocalBackend(1)
+    try:
+        T.play(jobs, clean, be)
+    finally:
+        be.close()
+    assert comparable(store) == comparable(clean)
+
+
+def test_a_match_that_always_fails_is_given_up_and_left_unranked(tmp_path, content):
+    jobs = T.schedule([content["solo"]], [T.load_agent(BANG)], range(1))
+    store = Store(tmp_path / "r.sqlite")
+    be = T.LocalBackend(1)
+    try:
+        s = T.play(jobs, store, be, retries=1, fn=always_broken)
+    finally:
+        be.close()
+    assert s.gave_up == [jobs[0].match_id] and s.failures == 2
+    assert store.results() == [] and [f["attempt"] for f in store.failures()] == [0, 1]
+
+
+def test_kill_9_mid_tournament_then_restart_has_no_duplicates_and_no_losses(tmp_path, content):
+    world = str(content["solo"].path)
+    args = ["tournament", "--world", world, "--agent", str(FOLLOWER), "--agent", str(BANG), "--seeds", "10",
+            "--workers", "2"]
+    db = tmp_path / "killed.sqlite"
+    p = subprocess.Popen(arena_cmd(*args, "--db", str(db)), cwd=tmp_path, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL, start_new_session=True)
+    n, deadline = 0, time.monotonic() + 90
+    while time.monotonic() < deadline and p.poll() is None:
+        if db.exists():
+            try:
+                with sqlite3.connect(db, timeout=5) as c:
+                    n = c.execute("SELECT COUNT(*) FROM matches").fetchone()[0]
+            except sqlite3.OperationalError:
+                n = 0
+            if n >= 3:
+                break
+        time.sleep(0.05)
+    assert p.poll() is None, "the tournament finished before it could be killed"
+    os.killpg(p.pid, signal.SIGKILL)  # the arena and its workers, as a crash would
+    p.wait(10)
+    with sqlite3.connect(db, timeout=5) as c:
+        partial = c.execute("SELECT COUNT(*) FROM matches").fetchone()[0]
+    assert 3 <= partial < 20
+    r = subprocess.run(arena_cmd(*args, "--db", str(db)), cwd=tmp_path, capture_output=True, text=True, timeout=180)
+    assert r.returncode == 0, r.stderr
+    assert f"{partial} already stored" in r.stdout
+    full = tmp_path / "full.sqlite"
+    r = subprocess.run(arena_cmd(*args, "--db", str(full)), cwd=tmp_path, capture_output=True, text=True, timeout=180)
+    assert r.returncode == 0, r.stderr
+    killed, clean = Store(db), Store(full)
+    assert killed.db.execute("SELECT COUNT(*) FROM results").fetchone()[0] == 20
+    assert comparable(killed) == comparable(clean)
+
+
+def test_ray_backend_gives_the_same_results_as_the_local_one(tmp_path, content):
+    ray = pytest.importorskip("ray", reason="Ray is an optional extra: pip install 'kit-arena[ray]'")
+    jobs = T.schedule([content["solo"], content["duel"]], [T.load_agent(content["follower"]),
+                                                          T.load_agent(content["bang"])], range(1))
+    local, remote = Store(tmp_path / "local.sqlite"), Store(tmp_path / "ray.sqlite")
+    be = T.LocalBackend(2)
+    try:
+        T.play(jobs, local, be)
+    finally:
+        be.close()
+    be = T.RayBackend(2)
+    try:
+        assert ray.is_initialized()
+        s = T.play(jobs, remote, be)
+    finally:
+        be.close()
+    assert s.played == len(jobs) and s.failures == 0
+    assert comparable(local) == comparable(remote)
