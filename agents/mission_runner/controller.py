@@ -3,8 +3,8 @@
 The way many robot-game teams drive: stand still for one second to measure the gyro's drift
 (the mean of S2/rate at rest), then keep a heading from the gyro angle minus that drift. Straight
 moves run both motors at a speed with a proportional steering correction towards the heading,
-for a distance counted on the wheel encoders (0.4653 mm per wheel degree, measured on the
-rover), slowing down near the end. Spins turn on the spot to an absolute heading. The bumper
+for a distance counted on the wheel encoders (0.4887 mm per wheel degree: pi x 56 mm / 360, the
+tyres barely slip), slowing down near the end. Spins turn on the spot to an absolute heading. The bumper
 pushes the objects.
 
 Plan (table mm, robot starting in base at (-950, 0) facing east; headings clockwise from east):
@@ -13,7 +13,7 @@ Plan (table mm, robot starting in base at (-950, 0) facing east; headings clockw
   M4: reverse to x = -900, turn south, drive down to y = -420: parked in the bay.
 """
 
-MM_PER_DEG = 0.4653
+MM_PER_DEG = 0.4887
 CONTROL_S = 0.01
 CALIBRATE_STEPS = 100
 
