@@ -1,4 +1,4 @@
-"""A sumo baseline for the rover (ultrasonic S4 forward, colour sensor S3 down, motors B and C).
+"""A sumo baseline for the sumo robot (ultrasonic S4 forward, colour sensor S3 down, motors B and C).
 
 Search: spin on the spot until the ultrasonic sensor sees something within the ring (closer than
 700 mm). Attack: drive at it at full power, steering towards the side where it was last seen.
