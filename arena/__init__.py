@@ -19,7 +19,8 @@ def _register() -> None:
         env_id = f"arena/{spec.id}"
         if env_id not in registry:
             register(id=env_id, entry_point="arena.env:ArenaEnv", kwargs={"world": str(wf)},
-                     max_episode_steps=None, disable_env_checker=False)
+                     vector_entry_point="arena.vector:BatchedVectorEnv", max_episode_steps=None,
+                     disable_env_checker=False)
 
 
 _register()
