@@ -79,6 +79,15 @@ class Mat:
         region += cover[..., None] * (c - region)
         self._seen = None
 
+    def paint_image(self, rgb: np.ndarray) -> None:
+        """Print a picture (RGB uint8, row 0 = top edge) over the whole mat, resampled to the mat's
+        resolution (each mat pixel takes the picture pixel under its centre)."""
+        h, w = rgb.shape[:2]
+        rows = ((np.arange(self.ny) + 0.5) * h / self.ny).astype(int).clip(0, h - 1)
+        cols = ((np.arange(self.nx) + 0.5) * w / self.nx).astype(int).clip(0, w - 1)
+        self.rgb[:] = rgb[rows][:, cols].astype(np.float32) / 255.0
+        self._seen = None
+
     def fill_rect(self, x0, y0, x1, y1, color) -> None:
         c0, r0 = self._px(min(x0, x1), max(y0, y1))
         c1, r1 = self._px(max(x0, x1), min(y0, y1))

@@ -77,10 +77,30 @@ def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
     return list(zip(np.flatnonzero(d == 1), np.flatnonzero(d == -1), strict=True))
 
 
+def load_picture(path: str, world_file: str) -> np.ndarray:
+    """A mat picture as RGB uint8 (alpha dropped, grey expanded)."""
+    import imageio.v3 as iio
+
+    from .errors import SpecError
+
+    try:
+        img = np.asarray(iio.imread(path))
+    except Exception as exc:  # noqa: BLE001 - any decoder error is the file's problem
+        raise SpecError(world_file, "mat.image", f"cannot read the picture {path} ({exc})",
+                        "save it as an ordinary RGB PNG or JPEG") from None
+    if img.ndim == 2:
+        img = np.repeat(img[..., None], 3, axis=2)
+    if img.dtype != np.uint8:
+        img = (img.astype(np.float64) / max(1, img.max()) * 255).astype(np.uint8)
+    return img[..., :3]
+
+
 def draw_mat(spec: WorldSpec, paths: dict[str, TrackPath]) -> Mat:
     """The printed mat for one layout: areas, then coloured zones, then the paths (minus gaps)."""
     w, h = spec.mat_size
     mat = Mat(w / 1000.0, h / 1000.0, spec.mat_resolution / 1000.0, spec.mat_color)
+    if spec.mat_image:
+        mat.paint_image(load_picture(spec.mat_image, spec.file))
     shapes = list(spec.areas) + [z for z in spec.zones if z.color is not None]
     for a in shapes:
         cx, cy = a.center[0] / 1000.0, a.center[1] / 1000.0

@@ -217,6 +217,7 @@ class WorldSpec:
     terms: tuple[TermSpec, ...]
     border: float  # mm height of a wall around the mat; 0 = none
     players: int = 1  # robots in a match (2 for head-to-head worlds such as sumo)
+    mat_image: str | None = None  # a printed mat as a picture (PNG/JPEG), stretched over mat_size
     zones: tuple[ZoneSpec, ...] = ()
     objects: tuple[ObjectSpec, ...] = ()
     maze: MazeSpec | None = None
@@ -447,6 +448,13 @@ def load_world(path: Path) -> WorldSpec:
     mat_size = mat.vec("size", 2)
     res = mat.num("resolution", 2.0, lo=0.5, hi=20.0)
     mat_color = _color(mat, "color", "white")
+    mat_image = mat.str("image", None)
+    if mat_image is not None:
+        img = (path.parent / mat_image).resolve()
+        if img.suffix.lower() not in (".png", ".jpg", ".jpeg") or not img.is_file():
+            raise mat.error("image", f"no PNG or JPEG picture at {img}",
+                            "give a .png or .jpg path relative to the world file")
+        mat_image = str(img)
     path_ids: set = set()
     paths = [_path(t, path_ids) for t in mat.tables("paths")]
     areas = []
@@ -493,7 +501,7 @@ def load_world(path: Path) -> WorldSpec:
         id=wid, name=name, description=top.str("description", ""), author=top.str("author", ""), file=f,
         robot=top.str("robot", "rover"), time_limit=top.num("time_limit", lo=1.0, hi=3600.0),
         max_size=limits.vec("size", 3, (250.0, 250.0, 250.0)), max_mass=limits.num("mass", 1.5, lo=0.01),
-        mat_size=mat_size, mat_resolution=res, mat_color=mat_color,
+        mat_size=mat_size, mat_resolution=res, mat_color=mat_color, mat_image=mat_image,
         ambient=top.num("ambient", 10.0, lo=0.0, hi=100.0), areas=tuple(areas), paths=tuple(paths),
         walls=tuple(walls), starts=tuple(starts), terms=tuple(terms), border=top.num("border", 0.0, lo=0.0),
         players=players, zones=tuple(zones), objects=tuple(objects), maze=maze)

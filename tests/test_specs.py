@@ -79,3 +79,36 @@ def test_world_errors_name_the_key(tmp_path, root, edit, key):
     with pytest.raises(SpecError) as err:
         load_world(f)
     assert err.value.key == key and err.value.fix
+
+
+def test_a_mat_can_be_a_picture(tmp_path, root):
+    """A printed mat as a PNG: the colour sensor reads what is printed on it."""
+    import imageio.v3 as iio
+    import numpy as np
+
+    from arena.env import ArenaEnv
+
+    pic = np.full((140, 200, 3), 250, dtype=np.uint8)
+    pic[:, 95:105] = 10  # a 20 mm black band across the middle of a 400 x 280 mm mat
+    iio.imwrite(tmp_path / "mat.png", pic)
+    (tmp_path / "w.toml").write_text('''id = "Picture-v0"
+time_limit = 5.0
+[mat]
+size = [400, 280]
+image = "mat.png"
+[[start]]
+pos = [-40, 0]
+heading = 0
+[[score]]
+name = "time"
+kind = "time"
+weight = 0
+''')
+    env = ArenaEnv(tmp_path / "w.toml", "rover")
+    obs, _ = env.reset(seed=0)  # colour sensor 40 mm ahead of the axle: over the band
+    assert obs["S3/reflection"][0] < 15
+    env.close()
+    (tmp_path / "bad.toml").write_text((tmp_path / "w.toml").read_text().replace("mat.png", "nope.png"))
+    with pytest.raises(SpecError) as err:
+        load_world(tmp_path / "bad.toml")
+    assert err.value.key == "mat.image"
