@@ -105,6 +105,7 @@ class Motor:
     MAX_ERR = 60.0  # deg: reference is held back beyond this (anti-windup, like pbio)
     SPEED_WINDOW = 0.1  # s: speed estimated over 100 ms, as pybricks does
     STALL_TIME = 0.2  # s at full effort without moving -> stalled
+    GAP_EFFORT = 0.05  # effort (duty) that swings the gear teeth across the backlash
 
     def __init__(self, part: Part, port: str, gear: float, positive: str, control_dt: float):
         self.part, self.port, self.gear = part, port, gear
@@ -112,6 +113,7 @@ class Motor:
         self.model = MotorModel.from_part(part)
         self.dt = control_dt
         self.window = max(1, int(round(self.SPEED_WINDOW / control_dt)))
+        self.backlash = float(part.param("backlash_deg", 0.0))
 
     def reset(self, rng: np.random.Generator, volts: float) -> None:
         self.volts = volts
@@ -128,6 +130,8 @@ class Motor:
         self.stall_timer = 0.0
         self.stalled = False
         self.applied = 0.0  # duty actually applied in the last period (after regulation)
+        self.gap = 0.0  # deg: where the encoder side sits in the gear backlash, -b/2..+b/2
+        self.effort = 0.0
 
     # -- commands (pybricks units: deg, deg/s, duty -1..1) -----------------------------------------
     def command(self, cmd: dict | float) -> None:
@@ -171,12 +175,22 @@ class Motor:
         self.history.append(self.angle)
         del self.history[0]
         self.speed_est = (self.history[-1] - self.history[0]) / (self.window * self.dt)
+        self.effort = 0.0  # the effort asked for, before the dead-band lift
         if self.mode in ("run", "target", "hold"):
             self.applied = self._regulate()
         elif self.mode == "dc":
-            self.applied = self.duty
+            self.applied = self.effort = self.duty
         else:
             self.applied = 0.0
+        # Backlash: the encoder is on the motor side of the gears. Driving one way closes the gap
+        # on that side, so the encoder leads the output by half the backlash in the direction
+        # of drive; a reversal shows on the encoder before the output moves.
+        # Only a real effort (beyond GAP_EFFORT) swings the teeth across: a hold's tiny
+        # corrections do not, so holding does not hunt across the gap.
+        if self.effort > self.GAP_EFFORT:
+            self.gap = self.backlash / 2
+        elif self.effort < -self.GAP_EFFORT:
+            self.gap = -self.backlash / 2
         # stalled: pushing (at full effort when regulated) but not moving the way it pushes
         effort = abs(self.applied) >= 0.99 if self.mode != "dc" else abs(self.applied) > 0.0
         if effort and self.speed_est * math.copysign(1.0, self.applied) < 5.0:
@@ -211,6 +225,7 @@ class Motor:
             self.integral = _clip(self.integral + err * dt, -20.0, 20.0)
         ff = ref_speed / to_deg(self.model.no_load_speed * self.volts / NOMINAL_V)
         u = ff + self.KP * err + self.KI * self.integral + self.KD * (ref_speed - self.speed_est)
+        self.effort = u
         # like the firmware's minimum power, lift any real effort past the driver's dead band
         d = self.model.drive_offset
         if abs(u) > 0.002:
@@ -232,8 +247,9 @@ class Motor:
 
     @property
     def angle(self) -> float:
-        """Encoder reading, deg: whole degrees (360 counts per turn)."""
-        return float(math.floor(self.angle_true + 0.5)) + self.offset_deg
+        """Encoder reading, deg: whole degrees (360 counts per turn), on the motor side of the
+        backlash."""
+        return float(math.floor(self.angle_true + self.gap + 0.5)) + self.offset_deg
 
 
 # --------------------------------------------------------------------------------------------------

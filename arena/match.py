@@ -86,7 +86,8 @@ class Match:
             # one stream per device, and one more for the robot's own draws (its battery)
             rngs = [np.random.default_rng(s) for s in per_robot[i].spawn(r.n_devices() + 1)]
             volts = float(rngs[-1].uniform(7.2, 9.0)) if self.randomize else None
-            r.spawn(self.sim, start.x, start.y, start.heading, rngs[:-1], volts=volts, wide=self.randomize)
+            r.spawn(self.sim, start.x, start.y, start.heading, rngs[:-1], volts=volts, wide=self.randomize,
+                    battery_rng=rngs[-1])
         # what a contact with each body is called in Snapshot.touching
         self.body_names = {b: "wall" for b in self.static_bodies[1:]}
         self.body_names.update(zip(self.object_bodies, self.layout.object_ids, strict=True))

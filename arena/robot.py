@@ -14,7 +14,7 @@ import numpy as np
 
 from .assembly import Assembly, assemble, size_mm
 from .catalogue import catalogue
-from .devices import ColorSensor, GyroSensor, Motor, SensorFrame, TouchSensor, UltrasonicSensor
+from .devices import ColorSensor, GyroSensor, Motor, Noise, SensorFrame, TouchSensor, UltrasonicSensor
 from .mat import Mat
 from .robotspec import RobotSpec
 from .sim import Sim, matrix, matrix9, quat_from_rpy
@@ -33,6 +33,9 @@ QUANTITY_RANGES = {
     "rgb": (0.0, 1020.0, (3,)), "distance": (0.0, 2550.0, ()), "angle": (-1e7, 1e7, ()),
     "rate": (-440.0, 440.0, ()), "pressed": (0.0, 1.0, ()), "speed": (-2000.0, 2000.0, ()),
 }
+
+
+BATTERY_NOISE_MV = 5.0  # the brick's voltage reading, 1 sigma
 
 
 @dataclass
@@ -83,7 +86,7 @@ class Robot:
 
     # -- what it observes and commands --------------------------------------------------------------
     def obs_keys(self) -> list[ObsKey]:
-        keys = []
+        keys = [ObsKey("battery/voltage", 0.0, 10000.0)]
         for port in sorted(self.sensors, key=lambda p: int(p[1:])):
             for q in self.sensors[port].quantities:
                 lo, hi, shape = QUANTITY_RANGES[q]
@@ -100,8 +103,9 @@ class Robot:
 
     # -- lifecycle -----------------------------------------------------------------------------------
     def spawn(self, sim: Sim, x: float, y: float, heading: float, rng_devices: list[np.random.Generator],
-              volts: float | None = None, wide: bool = False) -> None:
-        """Place the robot with its origin at (x, y) on the ground facing `heading` (rad)."""
+              volts: float | None = None, wide: bool = False, battery_rng: np.random.Generator | None = None) -> None:
+        """Place the robot with its origin at (x, y) on the ground facing `heading` (rad).
+        rng_devices: one generator per device; battery_rng: the brick's own (voltage reading noise)."""
         self.sim = sim
         quat = quat_from_rpy((0.0, 0.0, heading))
         com = matrix(quat) @ self.asm.com
@@ -114,6 +118,7 @@ class Robot:
             m.reset(next(rngs), self.volts)
         for s in self.sensors.values():
             s.reset(next(rngs), wide)
+        self.battery_noise = Noise(battery_rng if battery_rng is not None else np.random.default_rng(0))
         self.prev_yaw = heading
         self.time = 0.0
         self._fetch_state()
@@ -200,6 +205,8 @@ class Robot:
                 vals = dev.read()
             for q, v in vals.items():
                 obs[port + "/" + q] = v
+        # the brick measures its battery (mV); the pack does not sag under load in this model
+        obs["battery/voltage"] = float(round(self.volts * 1000.0 + self.battery_noise(BATTERY_NOISE_MV)))
         for port, m in self.motors.items():
             obs[f"{port}/angle"] = m.angle
             obs[f"{port}/speed"] = float(round(m.speed_est))

@@ -150,3 +150,19 @@ def test_gyro_follows_a_commanded_turn_within_3_degrees(tmp_path, root):
     assert true_cw > 85
     assert obs["S2/angle"][0] == pytest.approx(true_cw, abs=3.0)
     env.close()
+
+
+def test_backlash_shows_on_the_encoder_when_the_drive_reverses():
+    """Large motor: about 3 deg of play. Reversing, the encoder (motor side) moves by the play
+    before the output does."""
+    bench = MotorBench("motor-large")
+    bench.run({"run": 200}, 0.5)
+    out0, enc0 = bench.motor.angle_true, bench.motor.angle
+    bench.run({"run": -200}, 0.02)
+    out1, enc1 = bench.motor.angle_true, bench.motor.angle
+    assert (enc0 - enc1) - (out0 - out1) == pytest.approx(3.0, abs=1.0)
+    medium = MotorBench("motor-medium")
+    medium.run({"run": 200}, 0.5)
+    out0, enc0 = medium.motor.angle_true, medium.motor.angle
+    medium.run({"run": -200}, 0.02)
+    assert abs((enc0 - medium.motor.angle) - (out0 - medium.motor.angle_true)) <= 1.0
