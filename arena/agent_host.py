@@ -101,17 +101,38 @@ def main() -> int:
                 return 1
             proto_out.write('{"type": "ok"}\n')
         elif kind == "act":
-            try:
-                action = controller.act(msg["obs"])
-                text = json.dumps({"type": "action", "action": action}, default=_plain)
-            except BaseException as exc:  # noqa: BLE001
-                _fail(proto_out, "act", exc)
-                return 1
-            proto_out.write(text + "\n")
+            return _act_loop(controller, msg, proto_in, proto_out)
         elif kind == "close":
             return 0
         proto_out.flush()
     return 0
+
+
+def _act_loop(controller, first: dict, proto_in, proto_out) -> int:
+    """The hot loop: one observation in, one action out, as few Python steps as possible."""
+    act, loads, encode = controller.act, json.loads, json.JSONEncoder(default=_plain).encode
+    out = proto_out.buffer if hasattr(proto_out, "buffer") else None
+    msg = first
+    while True:
+        kind = msg.get("type")
+        if kind == "act":
+            try:
+                text = '{"type": "action", "action": ' + encode(act(msg["obs"])) + "}\n"
+            except BaseException as exc:  # noqa: BLE001 - report every failure to the arena
+                _fail(proto_out, "act", exc)
+                return 1
+            if out is not None:
+                out.write(text.encode())
+                out.flush()
+            else:
+                proto_out.write(text)
+                proto_out.flush()
+        elif kind == "close":
+            return 0
+        line = proto_in.readline()
+        if not line:
+            return 0
+        msg = loads(line)
 
 
 def _run_program(code, path: str, first: dict, proto_in, proto_out) -> int:

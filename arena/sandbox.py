@@ -419,10 +419,13 @@ class Sandbox:
         fd = self._proc.stdin.fileno()
         deadline = time.monotonic() + max(self.limits.step_s + self.bank_left, 1.0)
         view = memoryview(data)
+        first = True
         while view:
-            left = deadline - time.monotonic()
-            if left <= 0 or not select.select([], [fd], [], left)[1]:
-                self._fail("TIMEOUT", "stopped reading its input")
+            if not first:  # the pipe was full: wait until the child reads, within the deadline
+                left = deadline - time.monotonic()
+                if left <= 0 or not select.select([], [fd], [], left)[1]:
+                    self._fail("TIMEOUT", "stopped reading its input")
+            first = False
             try:
                 view = view[os.write(fd, view) :]
             except BlockingIOError:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import math
 import os
+import struct
 import sys
 from dataclasses import dataclass
 
@@ -287,8 +288,11 @@ class Sim:
         for b in bodies:
             pos, quat = self.pose(b)
             lin, ang = self.velocity(b)
-            h.update(np.array((*pos, *quat, *lin, *ang), dtype=np.float64).tobytes())
+            h.update(_STATE.pack(*pos, *quat, *lin, *ang))
         return h.digest()
+
+
+_STATE = struct.Struct("<13d")  # position, quaternion, linear and angular velocity as float64
 
 
 def matrix9(quat) -> tuple[float, ...]:

@@ -154,6 +154,16 @@ def execute(job: Job) -> Outcome:
 
 
 # -- backends ----------------------------------------------------------------------------------------
+def _pin_worker(counter) -> None:
+    """Worker k and its controllers run on CPU k (mod the CPUs allowed): see runner.pin_to_cpu."""
+    from .runner import pin_to_cpu
+
+    with counter.get_lock():
+        k = counter.value
+        counter.value += 1
+    pin_to_cpu(k)
+
+
 class LocalBackend:
     """A process pool (spawn: pybullet clients must never cross a fork)."""
 
@@ -168,7 +178,9 @@ class LocalBackend:
             from concurrent.futures import ProcessPoolExecutor
             from multiprocessing import get_context
 
-            self.pool = ProcessPoolExecutor(self.workers, mp_context=get_context("spawn"))
+            ctx = get_context("spawn")
+            self.pool = ProcessPoolExecutor(self.workers, mp_context=ctx, initializer=_pin_worker,
+                                            initargs=(ctx.Value("i", 0),))
         return self.pool
 
     def submit(self, fn: Callable, job: Job):

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from arena.env import ArenaEnv
-from arena.runner import run_episode
+from arena.runner import pin_to_cpu, run_episode
 
 ROOT = Path(__file__).resolve().parent.parent
 AGENT = ROOT / "agents" / "line_follower"
@@ -53,6 +53,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=3)
     args = ap.parse_args()
+    pin_to_cpu()  # as `arena run` does: the arena and its controller take turns on one core
     inp = [in_process() for _ in range(args.runs)]
     box = [sandboxed() for _ in range(args.runs)]
     rtf_in = statistics.median(x[0] for x in inp)
