@@ -78,3 +78,9 @@ def test_determinism_across_processes(root):
     outs = [subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True).stdout
             for _ in range(2)]
     assert outs[0] == outs[1] and len(outs[0].split()[0]) == 32
+
+
+def test_output_cut_short_by_a_pipe_is_quiet(root):
+    p = subprocess.run(" ".join(arena_cmd("list")) + " | head -1", shell=True, capture_output=True, text=True,
+                       cwd=root)
+    assert p.stdout.startswith("worlds:") and "Traceback" not in p.stderr
