@@ -619,7 +619,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return args.func(args)
+        rc = args.func(args)
+        sys.stdout.flush()  # a closed pipe shows up here, inside the handler below
+        return rc
     except ArenaError as exc:
         print(f"arena: error: {exc}", file=sys.stderr)
         return 2

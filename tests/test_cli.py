@@ -81,6 +81,6 @@ def test_determinism_across_processes(root):
 
 
 def test_output_cut_short_by_a_pipe_is_quiet(root):
-    p = subprocess.run(" ".join(arena_cmd("list")) + " | head -1", shell=True, capture_output=True, text=True,
-                       cwd=root)
-    assert p.stdout.startswith("worlds:") and "Traceback" not in p.stderr
+    # `true` exits long before the interpreter has started, so every write meets a closed pipe
+    p = subprocess.run(" ".join(arena_cmd("list")) + " | true", shell=True, capture_output=True, text=True, cwd=root)
+    assert p.stderr == ""
