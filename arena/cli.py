@@ -343,7 +343,7 @@ def cmd_leaderboard(args) -> int:
 
 
 # -- content -------------------------------------------------------------------------------------------
-def _check_robot_file(p: Path, world, console_err) -> int:
+def _check_robot_file(p: Path, world) -> int:
     from .robotcheck import check_robot
 
     r = check_robot(p, world=world)
@@ -375,7 +375,7 @@ def cmd_check(args) -> int:
         try:
             data = load_toml(p)
             if "parts" in data or "extends" in data:
-                bad += _check_robot_file(p, world, sys.stderr)
+                bad += _check_robot_file(p, world)
             else:
                 from .world import World
                 from .worldspec import load_world

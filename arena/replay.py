@@ -99,7 +99,7 @@ class Verification:
     checked: int  # state hashes compared
 
 
-def _simulate(rep: dict, on_step=None):
+def _simulate(rep: dict):
     """Rebuild the match and apply the recorded commands; yields (step, match, digest bytes)."""
     from .match import Match
 

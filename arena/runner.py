@@ -8,7 +8,6 @@ status (ERROR / TIMEOUT / INVALID) with a reason instead of an exception.
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 import os
 import sys
@@ -328,6 +327,3 @@ def load_agent_manifest(agent_dir: Path) -> dict:
     return {"name": t.str("name", agent_dir.name), "robot": t.str("robot", None), "worlds": worlds,
             "description": t.str("description", ""), "author": t.str("author", "")}
 
-
-def _json_dumps(obj) -> str:
-    return json.dumps(obj, sort_keys=True)
