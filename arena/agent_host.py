@@ -69,6 +69,7 @@ def main() -> int:
     proto_in = sys.stdin
     controller = None
     program = None
+    keys: list = []
     for line in proto_in:
         msg = json.loads(line)
         kind = msg.get("type")
@@ -80,7 +81,7 @@ def main() -> int:
             except BaseException as exc:  # noqa: BLE001 - a syntax error is the author's to fix
                 _fail(proto_out, "import", exc)
                 return 1
-            proto_out.write('{"type": "ready"}\n')
+            proto_out.write('{"type": "ready", "brick": true}\n')
         elif kind == "act" and program is not None:
             return _run_program(code, program, msg, proto_in, proto_out)
         elif kind == "init":
@@ -93,6 +94,7 @@ def main() -> int:
         elif kind == "reset" and program is not None:
             proto_out.write('{"type": "ok"}\n')
         elif kind == "reset":
+            keys = msg.get("keys", [])
             try:
                 if hasattr(controller, "reset"):
                     controller.reset(msg.get("seed"), msg.get("info", {}))
@@ -101,15 +103,16 @@ def main() -> int:
                 return 1
             proto_out.write('{"type": "ok"}\n')
         elif kind == "act":
-            return _act_loop(controller, msg, proto_in, proto_out)
+            return _act_loop(controller, keys, msg, proto_in, proto_out)
         elif kind == "close":
             return 0
         proto_out.flush()
     return 0
 
 
-def _act_loop(controller, first: dict, proto_in, proto_out) -> int:
-    """The hot loop: one observation in, one action out, as few Python steps as possible."""
+def _act_loop(controller, keys: list, first: dict, proto_in, proto_out) -> int:
+    """The hot loop: one observation in (values in the order of `keys`), one action out, as few
+    Python steps as possible."""
     act, loads, encode = controller.act, json.loads, json.JSONEncoder(default=_plain).encode
     out = proto_out.buffer if hasattr(proto_out, "buffer") else None
     msg = first
@@ -117,7 +120,8 @@ def _act_loop(controller, first: dict, proto_in, proto_out) -> int:
         kind = msg.get("type")
         if kind == "act":
             try:
-                text = '{"type": "action", "action": ' + encode(act(msg["obs"])) + "}\n"
+                obs = dict(zip(keys, msg["v"], strict=True)) if "v" in msg else msg["obs"]
+                text = '{"type": "action", "action": ' + encode(act(obs)) + "}\n"
             except BaseException as exc:  # noqa: BLE001 - report every failure to the arena
                 _fail(proto_out, "act", exc)
                 return 1

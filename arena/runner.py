@@ -79,6 +79,10 @@ def validate_action(action, ports: list[str]) -> dict:
     return out
 
 
+def _plain(v):
+    return v.tolist() if hasattr(v, "tolist") else v
+
+
 def plain_obs(raw: dict) -> dict:
     """Observation as JSON-friendly numbers (lists for vectors), in the brick's units."""
     return {k: (v.tolist() if hasattr(v, "tolist") else v) for k, v in raw.items()}
@@ -186,14 +190,22 @@ class ControllerProcess:
 
     def start(self, world_id: str, ports: list[str]) -> None:
         self.sandbox.start()
-        self._check(self.sandbox.request({"type": "init", "agent": self.agent_arg, "world": world_id,
-                                          "ports": ports}, first=True))
+        ready = self._check(self.sandbox.request({"type": "init", "agent": self.agent_arg, "world": world_id,
+                                                  "ports": ports}, first=True))
+        # a brick program blocks on motor states and reads observations by name; a controller
+        # class gets the values only, in the key order sent once at reset (half the JSON per step)
+        self.brick = ready.get("brick") is True
 
-    def reset(self, seed: int, info: dict) -> None:
-        self._check(self.sandbox.request({"type": "reset", "seed": seed, "info": info}))
+    def reset(self, seed: int, info: dict, keys: list[str]) -> None:
+        self.keys = keys
+        self._check(self.sandbox.request({"type": "reset", "seed": seed, "info": info, "keys": keys}))
 
-    def send_obs(self, t_ms: int, obs: dict, motors: dict) -> None:
-        self.sandbox.send({"type": "act", "t": t_ms, "obs": obs, "motors": motors})
+    def send_obs(self, t_ms: int, raw: dict, robot) -> None:
+        if self.brick:
+            msg = {"type": "act", "t": t_ms, "obs": plain_obs(raw), "motors": motor_states(robot)}
+        else:
+            msg = {"type": "act", "t": t_ms, "v": [_plain(raw[k]) for k in self.keys]}
+        self.sandbox.send(msg)
 
     def recv_action(self):
         reply = self._check(self.sandbox.recv())
@@ -243,7 +255,8 @@ def run_match(world: str | Path, entrants: list[tuple[str | Path | None, str | P
         try:
             ctl.start(match.world_spec.id, robot.ports)
             ctl.reset(seed, {"world": match.world_spec.id, "robot": robot.spec.name, "ports": robot.ports,
-                             "player": i, "control_ms": round(match.sim.control_dt * 1000)})
+                             "player": i, "control_ms": round(match.sim.control_dt * 1000)},
+                      [k.key for k in robot.obs_keys()])
         except SandboxError as exc:
             fail(i, exc)
     pool = ThreadPoolExecutor(len(ctls), thread_name_prefix="arena-recv") if len(ctls) > 1 else None
@@ -253,7 +266,7 @@ def run_match(world: str | Path, entrants: list[tuple[str | Path | None, str | P
         sent = []
         for i in list(alive):
             try:
-                ctls[i].send_obs(t_ms, plain_obs(obs[i]), motor_states(match.robots[i]))
+                ctls[i].send_obs(t_ms, obs[i], match.robots[i])
                 sent.append(i)
             except SandboxError as exc:
                 fail(i, exc)
