@@ -17,6 +17,38 @@ from .sim import CONTROL_DT, PHYSICS_DT
 from .worldspec import WorldSpec
 
 
+class ObservationPacker:
+    """A robot's observation space, and raw readings -> fresh float32 arrays (one buffer per step,
+    a view per key, so no observation shares memory with an earlier one). Shared by the
+    Gymnasium and PettingZoo envs."""
+
+    def __init__(self, robot):
+        self.keys = robot.obs_keys()
+        sizes = [int(np.prod(k.shape or (1,))) for k in self.keys]
+        ends = np.cumsum(sizes)
+        self.slices = [(k.key, int(e - n), int(e)) for k, n, e in zip(self.keys, sizes, ends, strict=True)]
+        self.space = spaces.Dict({k.key: spaces.Box(k.low, k.high, k.shape or (1,), np.float32) for k in self.keys})
+
+    def __call__(self, raw: dict) -> dict:
+        flat = []
+        for k in self.keys:
+            v = raw[k.key]
+            if k.shape:
+                flat.extend(v)
+            else:
+                flat.append(v)
+        buf = np.array(flat, dtype=np.float32)
+        return {k: buf[a:b] for k, a, b in self.slices}
+
+
+def score_info(match: Match, player: int) -> dict:
+    """info for one player: every score term as score/<term>, the total, the simulated time."""
+    info = {f"score/{k}": float(v) for k, v in match.scorer.values(player).items()}
+    info["score/total"] = float(match.scorer.total(player))
+    info["time"] = match.time
+    return info
+
+
 class ArenaEnv(gym.Env):
     """A kit robot in a Kit Arena challenge world.
 
@@ -84,11 +116,9 @@ class ArenaEnv(gym.Env):
         self.opponents = [opponents.make(opponent) for _ in range(self.match.players - 1)]
         self.render_mode, self.action_mode = render_mode, action_mode
         self.metadata = dict(self.metadata, render_fps=int(round(1.0 / control_dt / max(1, round(0.04 / control_dt)))))
-        self.keys = self.robot.obs_keys()
-        ends = np.cumsum([int(np.prod(k.shape or (1,))) for k in self.keys])
-        self._slices = [(k.key, int(e - np.prod(k.shape or (1,))), int(e)) for k, e in zip(self.keys, ends, strict=True)]
-        self.observation_space = spaces.Dict({
-            k.key: spaces.Box(k.low, k.high, k.shape or (1,), np.float32) for k in self.keys})
+        self._obs = ObservationPacker(self.robot)
+        self.keys = self._obs.keys
+        self.observation_space = self._obs.space
         self.action_space = spaces.Box(-1.0, 1.0, (len(self.robot.ports),), np.float32)
         self._topdown: TopDown | None = None
         self._window = None
@@ -167,24 +197,8 @@ class ArenaEnv(gym.Env):
     def steps(self) -> int:
         return self.match.steps
 
-    def _obs(self, raw: dict) -> dict:
-        """Fresh float32 arrays every step (one buffer per step, a view per key): no observation
-        shares memory with an earlier one."""
-        flat = []
-        for k in self.keys:
-            v = raw[k.key]
-            if k.shape:
-                flat.extend(v)
-            else:
-                flat.append(v)
-        buf = np.array(flat, dtype=np.float32)
-        return {k: buf[a:b] for k, a, b in self._slices}
-
     def _info(self) -> dict:
-        info = {f"score/{k}": float(v) for k, v in self.match.scorer.values(0).items()}
-        info["score/total"] = float(self.match.scorer.total(0))
-        info["time"] = self.time
-        return info
+        return score_info(self.match, 0)
 
     def score_card(self):
         return self.match.scorer.card(0)

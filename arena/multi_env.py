@@ -13,7 +13,7 @@ from gymnasium import spaces
 from pettingzoo import ParallelEnv
 
 from .draw import TopDown
-from .env import ArenaEnv
+from .env import ArenaEnv, ObservationPacker, score_info
 from .match import Match
 from .robotspec import RobotSpec
 from .sim import CONTROL_DT, PHYSICS_DT
@@ -39,10 +39,8 @@ class ArenaParallelEnv(ParallelEnv):
         self.agents: list[str] = []
         self._spaces = {}
         for name, robot in zip(self.possible_agents, self.match.robots, strict=True):
-            keys = robot.obs_keys()
-            self._spaces[name] = (keys, spaces.Dict({k.key: spaces.Box(k.low, k.high, k.shape or (1,), np.float32)
-                                                     for k in keys}),
-                                  spaces.Box(-1.0, 1.0, (len(robot.ports),), np.float32))
+            packer = ObservationPacker(robot)
+            self._spaces[name] = (packer, packer.space, spaces.Box(-1.0, 1.0, (len(robot.ports),), np.float32))
         self._topdown = None
 
     def observation_space(self, agent: str):
@@ -90,15 +88,10 @@ class ArenaParallelEnv(ParallelEnv):
         return out
 
     def _obs(self, raw: list[dict]) -> dict:
-        return {agent: {k.key: np.array(r[k.key], dtype=np.float32).reshape(k.shape or (1,))
-                        for k in self._spaces[agent][0]}
-                for agent, r in zip(self.possible_agents, raw, strict=True)}
+        return {agent: self._spaces[agent][0](r) for agent, r in zip(self.possible_agents, raw, strict=True)}
 
     def _info(self, i: int) -> dict:
-        info = {f"score/{k}": float(v) for k, v in self.match.scorer.values(i).items()}
-        info["score/total"] = float(self.match.scorer.total(i))
-        info["time"] = self.match.time
-        return info
+        return score_info(self.match, i)
 
     def render(self):
         if self.render_mode != "rgb_array":

@@ -120,7 +120,6 @@ class Robot:
             s.reset(next(rngs), wide)
         self.battery_noise = Noise(battery_rng if battery_rng is not None else np.random.default_rng(0))
         self.prev_yaw = heading
-        self.time = 0.0
         self._fetch_state()
 
     def n_devices(self) -> int:
@@ -190,7 +189,7 @@ class Robot:
             elif kind is UltrasonicSensor:
                 if dev.due(t):
                     fr = self._frame(port)
-                    rot = np.array(self.rot9).reshape(3, 3) @ matrix(self.asm.poses[self.sensor_parts[port]].quat)
+                    rot = np.array(self.rot9).reshape(3, 3) @ np.array(self._mounts[port][1]).reshape(3, 3)
                     origin = np.array(fr.pos) + np.array(fr.x_axis) * 0.013
                     starts, ends = dev.ray_ends(rot, origin)
                     dev.update(t, self.sim.rays(starts, ends))
