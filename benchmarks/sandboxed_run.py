@@ -11,40 +11,20 @@ Usage: python benchmarks/sandboxed_run.py [--runs N]
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import statistics
-import time
-from pathlib import Path
 
-from arena.env import ArenaEnv
+from _inprocess import LINE_FOLLOWER, line_follower_episode
+
 from arena.runner import pin_to_cpu, run_episode
-
-ROOT = Path(__file__).resolve().parent.parent
-AGENT = ROOT / "agents" / "line_follower"
 
 
 def in_process() -> tuple[float, float, int]:
-    spec = importlib.util.spec_from_file_location("lf", AGENT / "controller.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    ctl = mod.Controller()
-    env = ArenaEnv("line-follow", "rover")
-    t0 = time.perf_counter()
-    env.reset(seed=0)
-    ctl.reset(0, {})
-    raw = env.last_obs
-    while True:
-        raw, _r, term, trunc, _i = env.step_commands(ctl.act(raw))
-        if term or trunc:
-            break
-    wall = time.perf_counter() - t0
-    sim, steps = env.time, env.steps
-    env.close()
+    sim, wall, steps = line_follower_episode(0)
     return sim / wall, wall, steps
 
 
 def sandboxed() -> tuple[float, float, int, str]:
-    r = run_episode("line-follow", "rover", AGENT, seed=0)
+    r = run_episode("line-follow", "rover", LINE_FOLLOWER, seed=0)
     assert r.status == "OK", r.reason
     return r.sim_time / r.wall_time, r.wall_time, r.steps, r.isolation
 

@@ -14,18 +14,15 @@ from __future__ import annotations
 
 import argparse
 import gc
-import importlib.util
 import resource
 import statistics
 import time
-from pathlib import Path
 
 import numpy as np
 import pybullet as pb
+from _inprocess import line_follower_episode
 
 from arena.env import ArenaEnv
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def raw_loop(env: ArenaEnv, steps: int) -> float:
@@ -63,22 +60,7 @@ def env_loop(env: ArenaEnv, steps: int) -> float:
 
 
 def episode_rtf() -> tuple[float, float]:
-    spec = importlib.util.spec_from_file_location("lf", ROOT / "agents" / "line_follower" / "controller.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    ctl = mod.Controller()
-    ctl.reset(0, {})
-    env = ArenaEnv("line-follow")
-    env.reset(seed=0)
-    raw = env.last_obs
-    t0 = time.perf_counter()
-    while True:
-        raw, _r, term, trunc, _i = env.step_commands(ctl.act(raw))
-        if term or trunc:
-            break
-    wall = time.perf_counter() - t0
-    sim = env.time
-    env.close()
+    sim, wall, _steps = line_follower_episode(0)
     return sim / wall, sim
 
 
