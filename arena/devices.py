@@ -162,7 +162,7 @@ class Motor:
             else:
                 self.mode = how
         elif "reset_angle" in cmd:
-            self.offset_deg = float(cmd["reset_angle"]) - self.angle_true
+            self.offset_deg = float(cmd["reset_angle"]) - self.encoder
 
     @property
     def done(self) -> bool:
@@ -172,7 +172,8 @@ class Motor:
     def control(self, angle_joint: float) -> None:
         """Once per control period: read the encoder, estimate speed, run regulation."""
         self.angle_true = to_deg(angle_joint / self.gear) * self.sign
-        self.history.append(self.angle)
+        # raw encoder counts: a reset_angle() must not look like a jump in speed
+        self.history.append(self.encoder)
         del self.history[0]
         self.speed_est = (self.history[-1] - self.history[0]) / (self.window * self.dt)
         self.effort = 0.0  # the effort asked for, before the dead-band lift
@@ -216,7 +217,7 @@ class Motor:
                     return 0.0
         else:
             ref_speed = 0.0
-        measured = self.history[-1] - self.offset_deg
+        measured = self.history[-1]
         err = self.ref_angle - measured
         if abs(err) > self.MAX_ERR:  # stalled or overloaded: hold the reference back
             self.ref_angle = measured + math.copysign(self.MAX_ERR, err)
@@ -246,10 +247,15 @@ class Motor:
         return target * g * sign, torque / g
 
     @property
-    def angle(self) -> float:
-        """Encoder reading, deg: whole degrees (360 counts per turn), on the motor side of the
+    def encoder(self) -> float:
+        """Raw encoder count, deg: whole degrees (360 counts per turn), on the motor side of the
         backlash."""
-        return float(math.floor(self.angle_true + self.gap + 0.5)) + self.offset_deg
+        return float(math.floor(self.angle_true + self.gap + 0.5))
+
+    @property
+    def angle(self) -> float:
+        """The angle the brick reports: the encoder from the last reset_angle()."""
+        return self.encoder + self.offset_deg
 
 
 # --------------------------------------------------------------------------------------------------

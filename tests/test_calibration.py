@@ -166,3 +166,27 @@ def test_backlash_shows_on_the_encoder_when_the_drive_reverses():
     out0, enc0 = medium.motor.angle_true, medium.motor.angle
     medium.run({"run": -200}, 0.02)
     assert abs((enc0 - medium.motor.angle) - (out0 - medium.motor.angle_true)) <= 1.0
+
+
+def test_motor_figures_do_not_depend_on_the_control_period():
+    """docs/physics.md: the motor gives its figures at a 10 ms and at a 5 ms control period."""
+    slow = MotorBench("motor-large", control_dt=0.010)
+    fast = MotorBench("motor-large", control_dt=0.005)
+    assert fast.run(1.0, 1.5).speed_rpm == pytest.approx(slow.run(1.0, 1.5).speed_rpm, rel=0.01)
+    assert fast.run(1.0, 1.0, load_ncm=20.0).speed_rpm == pytest.approx(
+        slow.run(1.0, 1.0, load_ncm=20.0).speed_rpm, rel=0.02)
+
+
+def test_reset_angle_command_shifts_the_encoder_not_the_shaft():
+    """A controller may send {"reset_angle": deg}; later targets count from the new zero."""
+    from arena.runner import validate_action
+
+    assert validate_action({"A": {"reset_angle": 0}}, ["A"]) == {"A": {"reset_angle": 0.0}}
+    bench = MotorBench("motor-large")
+    bench.run({"target": 200, "speed": 500}, 1.0)
+    shaft = bench.motor.angle_true
+    bench.run({"reset_angle": 0}, 0.05)
+    assert bench.motor.angle == pytest.approx(0, abs=1) and bench.motor.angle_true == pytest.approx(shaft, abs=1)
+    bench.run({"target": 90, "speed": 500}, 1.0)
+    assert bench.motor.angle == pytest.approx(90, abs=1)
+    assert bench.motor.angle_true - shaft == pytest.approx(90, abs=2)

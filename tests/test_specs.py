@@ -112,3 +112,15 @@ weight = 0
     with pytest.raises(SpecError) as err:
         load_world(tmp_path / "bad.toml")
     assert err.value.key == "mat.image"
+
+
+def test_an_unreadable_mat_picture_names_the_key(tmp_path):
+    from arena.world import World
+
+    (tmp_path / "mat.png").write_bytes(b"not a picture at all")
+    (tmp_path / "w.toml").write_text('id = "Broken-v0"\ntime_limit = 5.0\n[mat]\nsize = [400, 280]\n'
+                                     'image = "mat.png"\n[[start]]\npos = [0, 0]\n'
+                                     '[[score]]\nname = "time"\nkind = "time"\nweight = 0\n')
+    with pytest.raises(SpecError) as err:
+        _ = World(load_world(tmp_path / "w.toml")).mat  # the mat is drawn when first used
+    assert err.value.key == "mat.image" and "cannot read the picture" in str(err.value)
