@@ -51,11 +51,10 @@ def _print_result(r, console) -> None:
 
 
 def cmd_run(args) -> int:
-    from .runner import pin_to_cpu, run_episode
+    from .runner import run_episode
     from .sandbox import Limits
 
     limits = Limits(step_s=args.step_ms / 1000.0) if args.step_ms else Limits()
-    pin_to_cpu()  # the arena and the controller take turns on one core (see runner.pin_to_cpu)
     r = run_episode(args.world, args.robot, args.agent, seed=args.seed, limits=limits, isolation=args.isolation)
     if args.json:
         print(json.dumps(r.as_dict(), sort_keys=True))

@@ -100,16 +100,44 @@ def current_cpu() -> int:
 def pin_to_cpu(cpu: int | None = None) -> None:
     """Keep this process, and the controllers it starts (affinity is inherited), on one CPU.
 
-    The arena and its controllers take turns (the arena waits while a controller thinks, and the
-    other way round), so one core serves them both, and a reply on the same core wakes the
-    arena in a few microseconds instead of tens across cores: sandboxed runs get about 25 %
-    faster (benchmarks/sandboxed_run.py). Tournament workers each take their own CPU."""
+    Tournament workers each take their own CPU this way. The arena and its controllers take
+    turns (the arena waits while a controller thinks, and the other way round), so one core
+    serves them all when there is no spare one (see placement)."""
     if not hasattr(os, "sched_setaffinity"):
         return
     allowed = sorted(os.sched_getaffinity(0))
     cpu = current_cpu() if cpu is None else allowed[cpu % len(allowed)]
     if cpu in allowed:
         os.sched_setaffinity(0, {cpu})
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Which CPU the arena and each controller run on, and whether they poll for each other."""
+
+    arena: int | None
+    controllers: tuple[int | None, ...]
+    spin: bool
+
+
+def placement(n_controllers: int, allowed: set[int] | None = None, current: int | None = None) -> Placement:
+    """Where a match's processes run, from the CPUs this process may use.
+
+    With a core for the arena and one for each controller, each gets its own and both sides
+    poll for the other's message instead of sleeping: a sleeping process on another core takes
+    tens of microseconds to wake, more than a whole control step's Python. With fewer cores
+    (a tournament worker pinned to one CPU, or a two-player match on two cores) everything runs
+    on the arena's CPU and takes turns: a reply on the same core wakes the arena in a few
+    microseconds (benchmarks/sandboxed_run.py measures both)."""
+    if not hasattr(os, "sched_getaffinity"):
+        return Placement(None, (None,) * n_controllers, False)
+    allowed = set(os.sched_getaffinity(0) if allowed is None else allowed)
+    here = current_cpu() if current is None else current
+    arena = here if here in allowed else min(allowed)
+    spare = sorted(allowed - {arena})
+    if len(spare) >= n_controllers > 0:
+        return Placement(arena, tuple(spare[:n_controllers]), True)
+    return Placement(arena, (arena,) * n_controllers, False)
 
 
 def motor_states(robot) -> dict:
@@ -171,7 +199,8 @@ class ControllerProcess:
     """One sandboxed controller: start, reset, act (send then receive, so several controllers
     think at the same time), close."""
 
-    def __init__(self, agent: Path, limits: Limits, isolation: str = "auto"):
+    def __init__(self, agent: Path, limits: Limits, isolation: str = "auto", cpu: int | None = None,
+                 spin: bool = False):
         self.agent = agent.resolve()
         host = Path(__file__).resolve().parent / "agent_host.py"  # standard library only
         if self.agent.is_dir():  # only this agent's own folder is visible, never its neighbours
@@ -179,7 +208,7 @@ class ControllerProcess:
         else:
             readonly, files, self.agent_arg = [host.parent], {"agent.py": self.agent}, "agent.py"
         self.sandbox = Sandbox([sys.executable, "-I", str(host)], readonly=readonly, workdir_files=files,
-                               limits=limits, isolation=isolation)
+                               limits=limits, isolation=isolation, cpu=cpu, spin=spin)
         self.failed: SandboxError | None = None
 
     def _check(self, reply: dict) -> dict:
@@ -191,7 +220,7 @@ class ControllerProcess:
     def start(self, world_id: str, ports: list[str]) -> None:
         self.sandbox.start()
         ready = self._check(self.sandbox.request({"type": "init", "agent": self.agent_arg, "world": world_id,
-                                                  "ports": ports}, first=True))
+                                                  "ports": ports, "spin": self.sandbox.spin}, first=True))
         # a brick program blocks on motor states and reads observations by name; a controller
         # class gets the values only, in the key order sent once at reset (half the JSON per step)
         self.brick = ready.get("brick") is True
@@ -235,7 +264,21 @@ def run_match(world: str | Path, entrants: list[tuple[str | Path | None, str | P
     agents = [resolve("agents", a) for _, a in entrants]
     match = Match(world, [r for r, _ in entrants])
     limits = limits or Limits()
-    ctls = [ControllerProcess(p, limits, isolation) for p in agents]
+    where = placement(len(agents))
+    affinity = os.sched_getaffinity(0) if where.arena is not None else None
+    if affinity is not None:
+        os.sched_setaffinity(0, {where.arena})
+    try:
+        return _run(match, agents, seed, limits, isolation, record, hash_every, where)
+    finally:
+        if affinity is not None:
+            os.sched_setaffinity(0, affinity)
+
+
+def _run(match: Match, agents: list[Path], seed: int, limits: Limits, isolation: str, record: bool,
+         hash_every: int, where: Placement) -> list[EpisodeResult]:
+    ctls = [ControllerProcess(p, limits, isolation, cpu, where.spin) for p, cpu in zip(agents, where.controllers,
+                                                                                       strict=True)]
     status = [OK] * len(ctls)
     reason = [""] * len(ctls)
     actions: list = []

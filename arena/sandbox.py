@@ -321,7 +321,11 @@ class Sandbox:
         limits: Limits = Limits(),  # noqa: B008 - frozen
         isolation: str = "auto",
         env: dict[str, str] | None = None,
+        cpu: int | None = None,
+        spin: bool = False,
     ):
+        """cpu: run the controller on this CPU only; spin: poll for replies instead of sleeping
+        (for a controller on a core of its own; see runner.placement)."""
         if isolation not in ("auto", "bwrap", "rlimit"):
             raise ValueError(f"isolation must be auto, bwrap or rlimit, not {isolation!r}")
         self.argv = list(argv)
@@ -333,6 +337,7 @@ class Sandbox:
             "bwrap" if isolation == "bwrap" or (isolation == "auto" and bwrap_usable()[0]) else "rlimit"
         )
         self.extra_env = dict(env or {})
+        self.cpu, self.spin = cpu, spin
         self.bank_left = float(limits.bank_s)
         self.features: dict[str, object] = {"isolation": self.isolation}
         self.failure: SandboxError | None = None
@@ -368,6 +373,9 @@ class Sandbox:
         self._check_cgroups()
         self.features["pid"] = self._proc.pid
         os.set_blocking(self._proc.stdin.fileno(), False)  # a child that stops reading must not block send()
+        os.set_blocking(self._proc.stdout.fileno(), False)  # replies are polled (see _read_line)
+        if self.cpu is not None:
+            self.features["cpu"] = self.cpu
         self._drain = threading.Thread(target=self._drain_stderr, name="sandbox-stderr", daemon=True)
         self._drain.start()
 
@@ -415,22 +423,25 @@ class Sandbox:
 
     def send(self, msg: dict) -> None:
         self._check_usable()
-        data = json.dumps(msg, allow_nan=False, separators=(",", ":")).encode() + b"\n"
+        data = (_ENCODER.encode(msg) + "\n").encode()
         fd = self._proc.stdin.fileno()
+        try:  # nearly always the whole line fits in the pipe at once
+            n = os.write(fd, data)
+        except BlockingIOError:
+            n = 0
+        except OSError:
+            self._fail("ERROR", self._exit_reason(wait_s=1.0))
+        view = memoryview(data)[n:]
         deadline = time.monotonic() + max(self.limits.step_s + self.bank_left, 1.0)
-        view = memoryview(data)
-        first = True
-        while view:
-            if not first:  # the pipe was full: wait until the child reads, within the deadline
-                left = deadline - time.monotonic()
-                if left <= 0 or not select.select([], [fd], [], left)[1]:
-                    self._fail("TIMEOUT", "stopped reading its input")
-            first = False
+        while view:  # the pipe was full: wait until the child reads, within the deadline
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([], [fd], [], left)[1]:
+                self._fail("TIMEOUT", "stopped reading its input")
             try:
                 view = view[os.write(fd, view) :]
             except BlockingIOError:
                 continue
-            except (BrokenPipeError, OSError):
+            except OSError:
                 self._fail("ERROR", self._exit_reason(wait_s=1.0))
         self._sent_at = time.monotonic()
 
@@ -457,7 +468,7 @@ class Sandbox:
             if overrun > 0:
                 self.bank_left = max(0.0, self.bank_left - overrun)
         try:
-            reply = json.loads(line, parse_constant=_reject_constant)
+            reply = _DECODER.decode(line.decode("utf-8"))
         except (ValueError, RecursionError) as e:
             self._fail("INVALID", f"reply is not valid JSON ({str(e)[:120]})")
         if not isinstance(reply, dict):
@@ -491,15 +502,37 @@ class Sandbox:
             self._scanned = len(self._buf)
             if len(self._buf) > cap:
                 self._fail("INVALID", f"sent a line longer than {cap} bytes")
-            left = deadline - time.monotonic()
-            if left <= 0:
+            chunk = self._poll(fd, deadline)
+            if chunk is None:
                 return None
-            if not select.select([fd], [], [], left)[0]:
-                continue
-            chunk = os.read(fd, 1 << 16)
             if not chunk:
                 self._fail("ERROR", self._exit_reason(wait_s=1.0, eof=True))
             self._buf += chunk
+
+    SPIN_S = 0.002  # how long to poll for a reply before sleeping, in spin mode
+
+    def _poll(self, fd: int, deadline: float) -> bytes | None:
+        """The next chunk from the child's stdout (b"" at EOF), or None past the deadline. In spin
+        mode, poll (yielding the core each time) for up to SPIN_S first: a reply from a
+        controller on another core then costs no wake-up."""
+        if self.spin:
+            end = min(deadline, time.monotonic() + self.SPIN_S)
+            while True:
+                try:
+                    return os.read(fd, 1 << 16)
+                except BlockingIOError:
+                    if time.monotonic() > end:
+                        break
+                    os.sched_yield()
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            if select.select([fd], [], [], left)[0]:
+                try:
+                    return os.read(fd, 1 << 16)
+                except BlockingIOError:  # readable, then not (a spurious wake-up)
+                    continue
 
     def _drain_stderr(self) -> None:
         # Runs until EOF: whatever the child writes is read, so it never blocks on a full pipe;
@@ -648,6 +681,7 @@ class Sandbox:
         if uid is None and os.geteuid() != 0:  # NPROC counts every process of our uid, not just its own
             nproc += sum(_proc_uid(pid) == os.geteuid() for pid, *_ in _proc_table())
         rlimit_mode = self.isolation == "rlimit"
+        cpu = self.cpu
         unshare_net = rlimit_mode and os.geteuid() == 0
 
         def preexec() -> None:  # in the forked child, before exec: no imports, keep it plain
@@ -665,6 +699,8 @@ class Sandbox:
             resource.setrlimit(resource.RLIMIT_NOFILE, (lim.nofile, lim.nofile))
             resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
             resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
+            if cpu is not None:
+                os.sched_setaffinity(0, {cpu})  # inherited by bwrap and everything it starts
             os.nice(10)  # the arena's physics keeps priority over controllers
             if not rlimit_mode:
                 return  # bwrap does the rest (namespaces, die-with-parent, no caps)
@@ -725,3 +761,8 @@ class Sandbox:
 
 def _reject_constant(name: str):
     raise ValueError(f"non-standard JSON constant {name}")
+
+
+# strict JSON both ways, built once (json.dumps/loads with options build a new coder per call)
+_ENCODER = json.JSONEncoder(allow_nan=False, separators=(",", ":"))
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant)

@@ -133,3 +133,73 @@ def test_controller_sees_no_arena_environment(tmp_path, monkeypatch):
     r = run_episode("line-follow", None, a, seed=0, limits=FAST)
     assert r.status == ERROR and "env=" in r.reason and "ARENA_SECRET_TOKEN" not in r.reason
     assert os.environ["ARENA_SECRET_TOKEN"] == "hunter2"
+
+
+# -- where the processes run ---------------------------------------------------------------------------
+def test_placement_gives_each_controller_a_spare_core_or_shares_one():
+    from arena.runner import placement
+
+    own = placement(1, allowed={0, 1}, current=1)
+    assert (own.arena, own.controllers, own.spin) == (1, (0,), True)
+    shared = placement(2, allowed={0, 1}, current=0)  # a two-player match on two cores
+    assert (shared.arena, shared.controllers, shared.spin) == (0, (0, 0), False)
+    pinned = placement(1, allowed={3}, current=3)  # a tournament worker pinned to CPU 3
+    assert (pinned.arena, pinned.controllers, pinned.spin) == (3, (3,), False)
+    moved = placement(1, allowed={2, 5}, current=0)  # running on a CPU no longer allowed
+    assert (moved.arena, moved.controllers, moved.spin) == (2, (5,), True)
+
+
+FOLLOW_AND_TELL = """
+    import os
+    class Controller:
+        def reset(self, seed, info):
+            print("cpus", sorted(os.sched_getaffinity(0)))
+        def act(self, obs):
+            turn = 0.009 * (obs["S3/reflection"] - 50.0)
+            return {"B": 0.38 - turn, "C": 0.38 + turn}
+"""
+
+
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs two CPUs")
+def test_a_controller_on_its_own_core_gives_the_same_run_as_one_sharing_the_arenas(tmp_path):
+    a = _agent(tmp_path, FOLLOW_AND_TELL)
+    before = os.sched_getaffinity(0)
+    spread = run_episode("line-follow", "rover", a, seed=3)
+    assert os.sched_getaffinity(0) == before  # the run gives back the CPUs it narrowed to
+    cpu = min(before)
+    os.sched_setaffinity(0, {cpu})
+    try:
+        shared = run_episode("line-follow", "rover", a, seed=3)
+    finally:
+        os.sched_setaffinity(0, before)
+    assert spread.status == shared.status == OK, (spread.reason, shared.reason)
+    assert f"cpus [{cpu}]" in shared.output
+    spread_cpus = spread.output.split("cpus [", 1)[1].split("]", 1)[0]
+    assert "," not in spread_cpus and int(spread_cpus) in before  # one CPU of its own
+    assert spread.digest == shared.digest and spread.score == shared.score and spread.steps == shared.steps
+
+
+def test_line_reader_polls_and_sleeps_across_split_lines():
+    import threading
+    import time
+
+    from arena.agent_host import LineReader
+
+    for spin in (False, True):
+        r, w = os.pipe()
+        reader = LineReader(r, spin=spin)
+
+        def write_slowly():
+            os.write(w, b'{"a": 1}\n{"b"')
+            time.sleep(LineReader.SPIN_S * 3)  # long enough that a spinning reader goes to sleep
+            os.write(w, b': 2}\ntail')
+            os.close(w)
+
+        t = threading.Thread(target=write_slowly)
+        t.start()
+        assert reader.readline() == b'{"a": 1}\n'
+        assert reader.readline() == b'{"b": 2}\n'
+        assert reader.readline() == b"tail"
+        assert reader.readline() == b""
+        t.join()
+        os.close(r)
