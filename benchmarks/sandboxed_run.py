@@ -13,11 +13,10 @@ Usage: python benchmarks/sandboxed_run.py [--runs N]
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 
 from _inprocess import LINE_FOLLOWER, line_follower_episode
-
-import os
 
 from arena.runner import run_episode
 

@@ -189,7 +189,7 @@ def test_line_reader_polls_and_sleeps_across_split_lines():
         r, w = os.pipe()
         reader = LineReader(r, spin=spin)
 
-        def write_slowly():
+        def write_slowly(w=w):
             os.write(w, b'{"a": 1}\n{"b"')
             time.sleep(LineReader.SPIN_S * 3)  # long enough that a spinning reader goes to sleep
             os.write(w, b': 2}\ntail')
