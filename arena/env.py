@@ -29,7 +29,8 @@ class ObservationPacker:
         self.slices = [(k.key, int(e - n), int(e)) for k, n, e in zip(self.keys, sizes, ends, strict=True)]
         self.space = spaces.Dict({k.key: spaces.Box(k.low, k.high, k.shape or (1,), np.float32) for k in self.keys})
 
-    def __call__(self, raw: dict) -> dict:
+    def flat(self, raw: dict) -> list[float]:
+        """Raw readings as one list in key order (what the batched vector env writes)."""
         flat = []
         for k in self.keys:
             v = raw[k.key]
@@ -37,7 +38,10 @@ class ObservationPacker:
                 flat.extend(v)
             else:
                 flat.append(v)
-        buf = np.array(flat, dtype=np.float32)
+        return flat
+
+    def __call__(self, raw: dict) -> dict:
+        buf = np.array(self.flat(raw), dtype=np.float32)
         return {k: buf[a:b] for k, a, b in self.slices}
 
 
@@ -116,7 +120,7 @@ class ArenaEnv(gym.Env):
         self.opponents = [opponents.make(opponent) for _ in range(self.match.players - 1)]
         self.render_mode, self.action_mode = render_mode, action_mode
         self.metadata = dict(self.metadata, render_fps=int(round(1.0 / control_dt / max(1, round(0.04 / control_dt)))))
-        self._obs = ObservationPacker(self.robot)
+        self._obs = self.packer = ObservationPacker(self.robot)
         self.keys = self._obs.keys
         self.observation_space = self._obs.space
         self.action_space = spaces.Box(-1.0, 1.0, (len(self.robot.ports),), np.float32)
@@ -138,6 +142,11 @@ class ArenaEnv(gym.Env):
         return self._obs(self.last_obs), self._info()
 
     def step(self, action):
+        obs, reward, terminated, truncated, info = self.step_raw(action)
+        return self._obs(obs), reward, terminated, truncated, info
+
+    def step_raw(self, action):
+        """step(), with the observation as raw readings (self.packer packs them)."""
         a = np.asarray(action, dtype=np.float64).reshape(-1)
         if a.shape != self.action_space.shape:
             raise ValueError(f"action has shape {a.shape}, expected {self.action_space.shape}")
@@ -149,7 +158,7 @@ class ArenaEnv(gym.Env):
         if self.shaping:
             reward += self._shape(a, info)
         self._last_action = a
-        return self._obs(obs), reward, terminated, truncated, info
+        return obs, reward, terminated, truncated, info
 
     SHAPING_TERMS = ("energy", "smoothness")
 
@@ -199,6 +208,11 @@ class ArenaEnv(gym.Env):
 
     def _info(self) -> dict:
         return score_info(self.match, 0)
+
+    def info_keys(self) -> list[str]:
+        """Every key info can carry (step infos add the shaping terms to reset's)."""
+        return ([f"score/{t.name}" for t in self.match.scorer.specs] + ["score/total", "time"]
+                + [f"shaping/{n}" for n in self.shaping])
 
     def score_card(self):
         return self.match.scorer.card(0)

@@ -1,8 +1,12 @@
 """Many envs over a few processes (layer 6): the fast way to vectorise cheap envs.
 
-gymnasium's AsyncVectorEnv runs one env per process and exchanges messages every step; an
-arena step is cheap (about 0.15 ms), so those messages cost as much as the physics. Here each
-worker process steps its share of the envs per message, so the message cost is shared by them:
+gymnasium's AsyncVectorEnv runs one env per process and exchanges pickled messages every step;
+an arena step is cheap (about 0.15 ms), so those messages cost as much as the physics. Here the
+envs are split into one share per worker: the calling process steps the first share itself
+while each other worker, a process on a core of its own, steps its share. Actions, observations,
+rewards and infos live in shared memory; a step costs one byte each way per worker, and both
+sides poll for that byte instead of sleeping (a process asleep on another core takes tens of
+microseconds to wake):
 
     envs = gymnasium.make_vec("arena/LineFollow-v0", num_envs=16, vectorization_mode="vector_entry_point")
     envs = arena.vector.BatchedVectorEnv(16, workers=2, world="line-follow")
@@ -15,6 +19,9 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import select
+import time
+import traceback
 
 import numpy as np
 from gymnasium.vector import AutoresetMode, VectorEnv
@@ -22,106 +29,169 @@ from gymnasium.vector.utils import batch_space
 
 from .errors import ArenaError
 
-
-def _stack(infos: list[dict]) -> dict:
-    """Per-env info dicts -> one array per key (the worker does it, so the parent does not)."""
-    return {k: np.array([d.get(k, 0.0) for d in infos]) for k in infos[0]}
+SPIN_S = 0.002  # how long a side polls for the other's signal before sleeping
+STEP, RESET, CLOSE, DONE, FAILED = b"s", b"r", b"c", b"k", b"e"
 
 
-def _worker(conn, count: int, env_kwargs: dict) -> None:
-    from .env import ArenaEnv
+def _signal(fd: int, code: bytes) -> None:
+    os.write(fd, code)
 
+
+def _await(fd: int) -> bytes:
+    """The next signal byte on a non-blocking pipe (b"" if the other side is gone): poll,
+    yielding the core, for up to SPIN_S, then sleep."""
+    end = time.perf_counter() + SPIN_S
+    while True:
+        try:
+            return os.read(fd, 1)
+        except BlockingIOError:
+            if time.perf_counter() > end:
+                select.select([fd], [], [])
+            else:
+                os.sched_yield()
+
+
+class _Buffers:
+    """The shared arrays of every env's action and results, row i = env i."""
+
+    def __init__(self, raw: dict, n: int, n_act: int, n_obs: int, n_info: int):
+        self.raw = raw
+        self.act = np.frombuffer(raw["act"], np.float32).reshape(n, n_act)
+        self.obs = np.frombuffer(raw["obs"], np.float32).reshape(n, n_obs)
+        self.rew = np.frombuffer(raw["rew"], np.float64)
+        self.term = np.frombuffer(raw["term"], np.uint8)
+        self.trunc = np.frombuffer(raw["trunc"], np.uint8)
+        self.info = np.frombuffer(raw["info"], np.float64).reshape(n, n_info)
+        self.shape = (n, n_act, n_obs, n_info)
+
+    @classmethod
+    def create(cls, ctx, n: int, n_act: int, n_obs: int, n_info: int) -> _Buffers:
+        raw = {"act": ctx.RawArray("f", n * n_act), "obs": ctx.RawArray("f", n * n_obs),
+               "rew": ctx.RawArray("d", n), "term": ctx.RawArray("B", n), "trunc": ctx.RawArray("B", n),
+               "info": ctx.RawArray("d", n * n_info)}
+        return cls(raw, n, n_act, n_obs, n_info)
+
+    def __reduce__(self):  # to a spawned worker: the same memory, viewed again there
+        return (_Buffers, (self.raw, *self.shape))
+
+
+class _Share:
+    """The envs one process steps (rows `rows` of the buffers), with next-step autoreset."""
+
+    def __init__(self, rows: list[int], env_kwargs: dict):
+        from .env import ArenaEnv
+
+        self.rows = rows
+        self.envs = [ArenaEnv(**env_kwargs) for _ in rows]
+        self.done = [False] * len(rows)
+        self.info_keys = self.envs[0].info_keys()
+
+    def _write(self, buf: _Buffers, row: int, env, raw: dict, info: dict) -> None:
+        buf.obs[row] = env.packer.flat(raw)
+        buf.info[row] = [info.get(k, 0.0) for k in self.info_keys]
+
+    def reset(self, buf: _Buffers, seeds: list, options) -> None:
+        for row, e, s in zip(self.rows, self.envs, seeds, strict=True):
+            _, info = e.reset(seed=s, options=options)
+            self._write(buf, row, e, e.last_obs, info)
+            buf.rew[row], buf.term[row], buf.trunc[row] = 0.0, 0, 0
+        self.done = [False] * len(self.envs)
+
+    def step(self, buf: _Buffers) -> None:
+        for i, (row, e) in enumerate(zip(self.rows, self.envs, strict=True)):
+            if self.done[i]:  # next-step autoreset, as gymnasium's vector envs do by default
+                _, info = e.reset()
+                raw, r, te, tr = e.last_obs, 0.0, False, False
+            else:
+                raw, r, te, tr, info = e.step_raw(buf.act[row])
+            self.done[i] = te or tr
+            self._write(buf, row, e, raw, info)
+            buf.rew[row], buf.term[row], buf.trunc[row] = r, te, tr
+
+    def close(self) -> None:
+        for e in self.envs:
+            e.close()
+
+
+def _worker(conn, go, done, buf: _Buffers, rows: list[int], env_kwargs: dict, cpu: int | None) -> None:
+    """A worker process: builds its share, then steps it on every signal until told to close."""
+    if cpu is not None:
+        os.sched_setaffinity(0, {cpu})
+    go_fd, done_fd = go.fileno(), done.fileno()
+    os.set_blocking(go_fd, False)
     try:
-        envs = [ArenaEnv(**env_kwargs) for _ in range(count)]
+        share = _Share(rows, env_kwargs)
     except Exception as exc:  # noqa: BLE001 - a bad world or robot file: say so in the parent
         conn.send(("error", str(exc)))
-        conn.close()
         return
-    keys = [(k.key, int(np.prod(k.shape or (1,)))) for k in envs[0].keys]
-    done = [False] * count
-
-    def flat(obs: dict) -> np.ndarray:
-        return np.concatenate([obs[k] for k, _ in keys])
-
+    conn.send(("ok", None))
     try:
         while True:
-            cmd, arg = conn.recv()
-            if cmd == "spaces":
-                conn.send(("ok", (envs[0].observation_space, envs[0].action_space, keys)))
-            elif cmd == "reset":
-                seeds, options = arg
-                out, infos = [], []
-                for i, e in enumerate(envs):
-                    o, info = e.reset(seed=seeds[i], options=options)
-                    out.append(flat(o))
-                    infos.append(info)
-                done = [False] * count
-                conn.send((np.stack(out), _stack(infos)))
-            elif cmd == "step":
-                out, rew, term, trunc, infos = [], [], [], [], []
-                for i, e in enumerate(envs):
-                    if done[i]:  # next-step autoreset, as gymnasium's vector envs do by default
-                        o, info = e.reset()
-                        r, te, tr = 0.0, False, False
-                    else:
-                        o, r, te, tr, info = e.step(arg[i])
-                    done[i] = te or tr
-                    out.append(flat(o))
-                    rew.append(r)
-                    term.append(te)
-                    trunc.append(tr)
-                    infos.append(info)
-                conn.send((np.stack(out), np.array(rew), np.array(term), np.array(trunc), _stack(infos)))
-            elif cmd == "close":
+            code = _await(go_fd)
+            if code == STEP:
+                share.step(buf)
+            elif code == RESET:
+                share.reset(buf, *conn.recv())
+            else:  # CLOSE, or the parent is gone
                 break
+            _signal(done_fd, DONE)
+    except Exception:  # noqa: BLE001 - a bug in a step: the parent raises it with this trace
+        conn.send(("error", traceback.format_exc()))
+        _signal(done_fd, FAILED)
     finally:
-        for e in envs:
-            e.close()
-        conn.close()
+        share.close()
 
 
 class BatchedVectorEnv(VectorEnv):
     metadata = {"autoreset_mode": AutoresetMode.NEXT_STEP, "render_modes": []}
 
     def __init__(self, num_envs: int, workers: int | None = None, max_episode_steps=None, **env_kwargs):
+        """workers: how many processes step envs, this one included (default: one per CPU this
+        process may use); workers=1 steps them all here, as a sync vector env would."""
         self.num_envs = int(num_envs)
-        n_workers = max(1, min(self.num_envs, workers or os.cpu_count() or 1))
+        allowed = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else [None]
+        n_workers = max(1, min(self.num_envs, workers or len(allowed)))
         # env i lives on worker i % n_workers, so seeds and results do not depend on the split
-        self._share = [list(range(w, self.num_envs, n_workers)) for w in range(n_workers)]
-        ctx = mp.get_context("spawn")  # never fork a process that may hold a physics client
-        self._conns, self._procs = [], []
-        for share in self._share:
-            parent, child = ctx.Pipe()
-            p = ctx.Process(target=_worker, args=(child, len(share), env_kwargs), daemon=True)
-            p.start()
-            child.close()
-            self._conns.append(parent)
-            self._procs.append(p)
+        self._rows = [list(range(w, self.num_envs, n_workers)) for w in range(n_workers)]
+        self._procs, self._links = [], []
         self._closed = True
-        for conn in self._conns:
-            conn.send(("spaces", None))
-        replies = [conn.recv() for conn in self._conns]
-        for status, payload in replies:
-            if status == "error":
-                for p in self._procs:
-                    p.join(timeout=5)
-                raise ArenaError(payload)
+        self._local = _Share(self._rows[0], env_kwargs)  # a bad world file raises here, plainly
+        first = self._local.envs[0]
+        self.single_observation_space, self.single_action_space = first.observation_space, first.action_space
+        self._slices = first.packer.slices
+        self._info_keys = self._local.info_keys
+        ctx = mp.get_context("spawn")  # never fork a process that may hold a physics client
+        self._buf = _Buffers.create(ctx, self.num_envs, self.single_action_space.shape[0], self._slices[-1][2],
+                                    len(self._info_keys))
+        for w, rows in enumerate(self._rows[1:], start=1):
+            conn, child_conn = ctx.Pipe()
+            go_r, go_w = ctx.Pipe(duplex=False)  # signal bytes, written and read raw
+            done_r, done_w = ctx.Pipe(duplex=False)
+            cpu = allowed[w % len(allowed)] if len(allowed) >= n_workers else None
+            p = ctx.Process(target=_worker, args=(child_conn, go_r, done_w, self._buf, rows, env_kwargs, cpu),
+                            daemon=True)
+            p.start()
+            for c in (child_conn, go_r, done_w):
+                c.close()
+            os.set_blocking(done_r.fileno(), False)
+            self._procs.append(p)
+            self._links.append((conn, go_w, done_r))
         self._closed = False
-        self.single_observation_space, self.single_action_space, self._keys = replies[0][1]
+        for conn, _, _ in self._links:
+            status, payload = conn.recv() if conn.poll(60) else ("error", "a worker did not start within 60 s")
+            if status == "error":
+                self.close()
+                raise ArenaError(payload)
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
         self.action_space = batch_space(self.single_action_space, self.num_envs)
-        self._order = np.argsort(np.concatenate([np.array(s) for s in self._share]))
 
-    def _gather(self, flats: list[np.ndarray], infos: list[dict]):
-        flat = np.concatenate(flats)[self._order]
-        obs, a = {}, 0
-        for key, n in self._keys:
-            obs[key] = np.ascontiguousarray(flat[:, a:a + n])
-            a += n
-        info = {}
+    def _results(self):
+        b = self._buf
+        obs = {key: b.obs[:, lo:hi].copy() for key, lo, hi in self._slices}
         mask = np.ones(self.num_envs, dtype=bool)
-        for k in infos[0]:
-            info[k] = np.concatenate([d[k] for d in infos])[self._order]
+        info = {}
+        for j, k in enumerate(self._info_keys):
+            info[k] = b.info[:, j].copy()
             info["_" + k] = mask
         return obs, info
 
@@ -132,30 +202,53 @@ class BatchedVectorEnv(VectorEnv):
             seeds = [seed + i for i in range(self.num_envs)]
         else:
             seeds = list(seed)
-        for conn, share in zip(self._conns, self._share, strict=True):
-            conn.send(("reset", ([seeds[i] for i in share], options)))
-        got = [conn.recv() for conn in self._conns]
-        return self._gather([g[0] for g in got], [g[1] for g in got])
+        share_seeds = [[seeds[i] for i in rows] for rows in self._rows]
+        self._signal_all(RESET)
+        for (conn, _, _), seeds_w in zip(self._links, share_seeds[1:], strict=True):
+            conn.send((seeds_w, options))
+        self._local.reset(self._buf, share_seeds[0], options)
+        self._collect()
+        return self._results()
+
+    def _signal_all(self, code: bytes) -> None:
+        try:
+            for _, go, _ in self._links:
+                _signal(go.fileno(), code)
+        except OSError:
+            self.close()
+            raise ArenaError("a vector env worker failed: the worker process died") from None
+
+    def _collect(self) -> None:
+        """Wait for every worker's done signal; a worker's failure is raised here."""
+        for conn, _, done in self._links:
+            if _await(done.fileno()) != DONE:
+                why = conn.recv()[1] if conn.poll(1) else "the worker process died"
+                self.close()
+                raise ArenaError(f"a vector env worker failed: {why}")
 
     def step(self, actions):
-        actions = np.asarray(actions)
-        for conn, share in zip(self._conns, self._share, strict=True):
-            conn.send(("step", actions[share]))
-        got = [conn.recv() for conn in self._conns]
-        obs, info = self._gather([g[0] for g in got], [g[4] for g in got])
-        cat = [np.concatenate([g[k] for g in got])[self._order] for k in (1, 2, 3)]
-        return obs, cat[0], cat[1], cat[2], info
+        b = self._buf
+        b.act[:] = actions
+        self._signal_all(STEP)
+        self._local.step(b)
+        self._collect()
+        obs, info = self._results()
+        return obs, b.rew.copy(), b.term.astype(bool), b.trunc.astype(bool), info
 
     def close_extras(self, **kwargs):
         if self._closed:
             return
         self._closed = True
-        for conn in self._conns:
+        for _, go, _ in self._links:
             try:
-                conn.send(("close", None))
-            except (BrokenPipeError, OSError):
+                _signal(go.fileno(), CLOSE)
+            except OSError:
                 pass
         for p in self._procs:
             p.join(timeout=10)
             if p.is_alive():
                 p.kill()
+        for link in self._links:
+            for c in link:
+                c.close()
+        self._local.close()

@@ -72,3 +72,25 @@ def test_a_bad_world_is_a_clear_error(tmp_path):
     bad.write_text('id = "Bad-v0"\n')
     with pytest.raises(ArenaError, match="bad.toml"):
         BatchedVectorEnv(2, workers=2, world=str(bad))
+
+
+def test_a_dead_worker_is_a_clear_error_not_a_hang():
+    from arena.errors import ArenaError
+
+    envs = BatchedVectorEnv(2, workers=2, world="line-follow")
+    envs.reset(seed=0)
+    envs._procs[0].kill()
+    envs._procs[0].join()
+    with pytest.raises(ArenaError, match="worker process died"):
+        envs.step(np.zeros((2, 2), dtype=np.float32))
+
+
+def test_infos_carry_every_score_term_and_a_mask():
+    envs = BatchedVectorEnv(3, workers=2, world="line-follow", shaping={"energy": 1.0})
+    _, info = envs.reset(seed=0)
+    assert info["shaping/energy"].tolist() == [0.0, 0.0, 0.0]  # no shaping before the first step
+    _, rew, _, _, info = envs.step(np.full((3, 2), 0.5, dtype=np.float32))
+    assert np.allclose(info["shaping/energy"], -0.5 * 0.01)  # -sum(a^2) * control period
+    assert {"score/total", "time", "_score/total"} <= set(info) and info["_time"].all()
+    assert np.allclose(info["time"], 0.01)
+    envs.close()
