@@ -45,16 +45,14 @@ class MotorModel:
                    drive_offset=part.param("drive_offset", 0.0),
                    max_speed=math.radians(part.param("max_speed_dps")))
 
-    @property
-    def ideal_stall(self) -> float:
-        return self.stall_torque + self.friction
-
-    @property
-    def ideal_speed(self) -> float:
-        """Speed where the driven torque line reaches zero, so that at full duty the net torque
-        (drive - friction - viscous) vanishes exactly at the published no-load speed."""
+    def __post_init__(self):
+        # derived constants, computed once (drive() runs every physics step for every motor)
+        stall = self.stall_torque + self.friction
         w = self.no_load_speed
-        return w / (1.0 - (self.friction + self.viscous * w) / self.ideal_stall)
+        object.__setattr__(self, "ideal_stall", stall)
+        # the speed where the driven torque line reaches zero, so that at full duty the net torque
+        # (drive - friction - viscous) vanishes exactly at the published no-load speed
+        object.__setattr__(self, "ideal_speed", w / (1.0 - (self.friction + self.viscous * w) / stall))
 
     def drive(self, duty: float, omega: float, volts: float) -> tuple[float, float]:
         """The implicit motor for one physics step: (target speed, max torque) at the output.

@@ -47,8 +47,7 @@ class ObservationPacker:
 
 def score_info(match: Match, player: int) -> dict:
     """info for one player: every score term as score/<term>, the total, the simulated time."""
-    info = {f"score/{k}": float(v) for k, v in match.scorer.values(player).items()}
-    info["score/total"] = float(match.scorer.total(player))
+    info = match.scorer.info(player)
     info["time"] = match.time
     return info
 
@@ -147,18 +146,23 @@ class ArenaEnv(gym.Env):
 
     def step_raw(self, action):
         """step(), with the observation as raw readings (self.packer packs them)."""
-        a = np.asarray(action, dtype=np.float64).reshape(-1)
-        if a.shape != self.action_space.shape:
-            raise ValueError(f"action has shape {a.shape}, expected {self.action_space.shape}")
-        if not np.isfinite(a).all():  # NaN means "no command"; infinities saturate
-            a = np.nan_to_num(a, nan=0.0, posinf=1.0, neginf=-1.0)
-        a = np.clip(a, -1.0, 1.0)
+        a = self.clean_action(action, self.action_space.shape[0])
         cmds = self.commands_from_action(self.robot, a, self.action_mode)
         obs, reward, terminated, truncated, info = self.step_commands(cmds)
         if self.shaping:
-            reward += self._shape(a, info)
-        self._last_action = a
+            arr = np.array(a)
+            reward += self._shape(arr, info)
+            self._last_action = arr
         return obs, reward, terminated, truncated, info
+
+    @staticmethod
+    def clean_action(action, n: int) -> list[float]:
+        """An action -> n plain floats: NaN means "no command" (0), the rest is clipped to [-1, 1]
+        (so infinities saturate). Plain floats: numpy costs more than it saves on a few numbers."""
+        values = np.asarray(action, dtype=np.float64).reshape(-1).tolist()
+        if len(values) != n:
+            raise ValueError(f"action has shape ({len(values)},), expected ({n},)")
+        return [0.0 if u != u else 1.0 if u > 1.0 else -1.0 if u < -1.0 else u for u in values]
 
     SHAPING_TERMS = ("energy", "smoothness")
 
@@ -178,8 +182,8 @@ class ArenaEnv(gym.Env):
         return total
 
     @staticmethod
-    def commands_from_action(robot, a: np.ndarray, action_mode: str) -> dict:
-        """A clipped action vector -> motor commands in port order (duty, or regulated speed)."""
+    def commands_from_action(robot, a, action_mode: str) -> dict:
+        """A clipped action (floats in port order) -> motor commands (duty, or regulated speed)."""
         if action_mode == "duty":
             return {p: float(u) for p, u in zip(robot.ports, a, strict=True)}
         return {p: {"run": float(u) * math.degrees(robot.motors[p].model.max_speed)}
@@ -189,14 +193,19 @@ class ArenaEnv(gym.Env):
         """One control period with brick-level motor commands (see Motor.command); returns the raw
         observation dict (floats and small arrays), reward, terminated, truncated, info. Other
         players, if the world has them, are driven by the built-in opponent."""
-        others = [o.act(obs) for o, obs in zip(self.opponents, self.match.obs[1:], strict=True)]
-        obs = self.match.step([commands] + others)
+        match = self.match
+        if self.opponents:
+            obs = match.step([commands] + [o.act(ob) for o, ob in zip(self.opponents, match.obs[1:], strict=True)])
+        else:
+            obs = match.step([commands])
         self.last_obs = obs[0]
-        total = self.match.scorer.total(0)
+        total = match.scorer.total(0)
         reward, self.score = total - self.score, total
         if self.render_mode == "human":
             self.render()
-        return self.last_obs, float(reward), self.match.terminated, self.match.truncated, self._info()
+        terminated = match.terminated
+        truncated = not terminated and match.steps >= match.max_steps
+        return self.last_obs, float(reward), terminated, truncated, self._info()
 
     @property
     def time(self) -> float:

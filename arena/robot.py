@@ -80,6 +80,10 @@ class Robot:
                                tuple(float(v) for v in matrix(self.asm.poses[pid].quat).reshape(-1)))
                         for port, pid in self.sensor_parts.items()}
         self._com = tuple(float(v) for v in self.asm.com)
+        # precomputed for the per-step loops: (port, device, kind, [(quantity, obs key)])
+        self._plan = [(port, dev, dev.__class__, [(q, f"{port}/{q}") for q in dev.quantities])
+                      for port, dev in self.sensors.items()]
+        self._motor_keys = [(m, f"{port}/angle", f"{port}/speed") for port, m in self.motors.items()]
         self.size_mm = size_mm(self.asm)
         self.mass = self.asm.mass
         self.body = -1
@@ -112,6 +116,7 @@ class Robot:
         self.body = sim.add_body(self.asm.base, self.asm.links, (x + com[0], y + com[1], com[2] + 0.0005), quat)
         self.joints = [j for j in self.joint_of.values() if j is not None]
         self.joint_ports = [p for p, j in self.joint_of.items() if j is not None]
+        self._joint_motors = [self.motors[p] for p in self.joint_ports]
         self.volts = self.volts_nominal if volts is None else volts
         rngs = iter(rng_devices)
         for m in self.motors.values():
@@ -135,8 +140,8 @@ class Robot:
         """Start of a control period: encoders and regulation."""
         if self.joints:
             angles, _ = self.sim.joint_states(self.body, self.joints)
-            for port, a in zip(self.joint_ports, angles, strict=True):
-                self.motors[port].control(a)
+            for m, a in zip(self._joint_motors, angles, strict=True):
+                m.control(a)
 
     def physics(self) -> None:
         """Before each physics step: every motor's DC model sets its implicit velocity motor."""
@@ -144,8 +149,8 @@ class Robot:
             return
         _, vels = self.sim.joint_states(self.body, self.joints)
         targets, torques = [], []
-        for port, w in zip(self.joint_ports, vels, strict=True):
-            t, f = self.motors[port].physics(w)
+        for m, w in zip(self._joint_motors, vels, strict=True):
+            t, f = m.physics(w)
             targets.append(t)
             torques.append(f)
         self.sim.drive_joints(self.body, self.joints, targets, torques)
@@ -182,8 +187,7 @@ class Robot:
         dyaw = (self.pose.yaw - self.prev_yaw + math.pi) % (2 * math.pi) - math.pi
         self.prev_yaw = self.pose.yaw
         obs: dict = {}
-        for port, dev in self.sensors.items():
-            kind = dev.__class__
+        for port, dev, kind, keys in self._plan:
             if kind is ColorSensor:
                 vals = dev.read(self._frame(port), mat, ambient)
             elif kind is UltrasonicSensor:
@@ -200,13 +204,18 @@ class Robot:
                 dev.update(w[0] * za[0] + w[1] * za[1] + w[2] * za[2], dyaw, dt)
                 vals = dev.read()
             else:
-                dev.pressed = 1.0 if any(self.sim.contacts(self.body, link) for link in dev.links) else 0.0
+                pressed = 0.0
+                for link in dev.links:
+                    if self.sim.contacts(self.body, link):
+                        pressed = 1.0
+                        break
+                dev.pressed = pressed
                 vals = dev.read()
-            for q, v in vals.items():
-                obs[port + "/" + q] = v
+            for q, key in keys:
+                obs[key] = vals[q]
         # the brick measures its battery (mV); the pack does not sag under load in this model
         obs["battery/voltage"] = float(round(self.volts * 1000.0 + self.battery_noise(BATTERY_NOISE_MV)))
-        for port, m in self.motors.items():
-            obs[f"{port}/angle"] = m.angle
-            obs[f"{port}/speed"] = float(round(m.speed_est))
+        for m, angle_key, speed_key in self._motor_keys:
+            obs[angle_key] = m.angle
+            obs[speed_key] = float(round(m.speed_est))
         return obs

@@ -9,7 +9,7 @@ stored, compared and recomputed from a replay. Every kind is documented in docs/
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from .world import Layout, TrackPath, World
 from .worldspec import TermSpec, ZoneSpec
@@ -50,6 +50,16 @@ class Snapshot:
     robots: tuple[RobotState, ...]
     objects: tuple[ObjectState, ...] = ()
     touching: tuple[frozenset[str], ...] = ()
+
+
+def replace(st, **changes):
+    """dataclasses.replace for these frozen states, without its per-call field introspection
+    (scoring runs every control step; no state has __post_init__ or init=False fields)."""
+    new = object.__new__(st.__class__)
+    d = new.__dict__
+    d.update(st.__dict__)
+    d.update(changes)
+    return new
 
 
 # -- path_progress and laps ------------------------------------------------------------------------
@@ -389,28 +399,46 @@ class Scorer:
     def __post_init__(self):
         self.specs = self.world.spec.terms
         self.needs_contacts = any(t.kind == "touch" for t in self.specs)
+        self._kinds = [KINDS[t.kind] for t in self.specs]
+        self._weights = [t.weight for t in self.specs]
+        self._info_keys = [f"score/{t.name}" for t in self.specs]
         self.reset()
 
     def reset(self, layout: Layout | None = None) -> None:
         self.layout = layout or self.world.default_layout
-        self.states = [[KINDS[t.kind][0](self.layout, t.params) for t in self.specs] for _ in range(self.players)]
+        self.states = [[k[0](self.layout, t.params) for k, t in zip(self._kinds, self.specs, strict=True)]
+                       for _ in range(self.players)]
         self.time = 0.0
+        self._fold()
 
     def update(self, snap: Snapshot) -> None:
-        self.states = [[KINDS[t.kind][1](s, snap, i) for t, s in zip(self.specs, row, strict=True)]
-                       for i, row in enumerate(self.states)]
+        kinds = self._kinds
+        self.states = [[k[1](s, snap, i) for k, s in zip(kinds, row, strict=True)] for i, row in enumerate(self.states)]
         self.time = snap.time
+        self._fold()
+
+    def _fold(self) -> None:
+        """Totals and the finished flag, once per update (read every step by the envs)."""
+        kinds, weights = self._kinds, self._weights
+        self._totals = [float(sum([k[2](s) * w for k, s, w in zip(kinds, row, weights, strict=True)]))
+                        for row in self.states]
+        self._finished = any(k[3](s) for row in self.states for k, s in zip(kinds, row, strict=True))
 
     def total(self, player: int = 0) -> float:
-        row = self.states[player]
-        return float(sum(KINDS[t.kind][2](s) * t.weight for t, s in zip(self.specs, row, strict=True)))
+        return self._totals[player]
 
     def values(self, player: int = 0) -> dict[str, float]:
-        return {t.name: KINDS[t.kind][2](s) for t, s in zip(self.specs, self.states[player], strict=True)}
+        return {t.name: k[2](s) for t, k, s in zip(self.specs, self._kinds, self.states[player], strict=True)}
+
+    def info(self, player: int = 0) -> dict[str, float]:
+        """score/<term> for every term, and score/total (what the envs put in info)."""
+        info = {k: float(f[2](s)) for k, f, s in zip(self._info_keys, self._kinds, self.states[player], strict=True)}
+        info["score/total"] = self._totals[player]
+        return info
 
     @property
     def finished(self) -> bool:
-        return any(KINDS[t.kind][3](s) for row in self.states for t, s in zip(self.specs, row, strict=True))
+        return self._finished
 
     def card(self, player: int = 0) -> ScoreCard:
         row = self.states[player]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
+from functools import cached_property
 
 import numpy as np
 
@@ -35,12 +36,23 @@ class TrackPath:
             d = np.hypot(self.points[:, 0] - x, self.points[:, 1] - y)
             i = int(np.argmin(d))
             return i, float(d[i])
-        idx = (np.arange(around - window, around + window + 1) % n) if self.closed else \
-            np.arange(max(0, around - window), min(n, around + window + 1))
-        pts = self.points[idx]
-        d = np.hypot(pts[:, 0] - x, pts[:, 1] - y)
-        k = int(np.argmin(d))
-        return int(idx[k]), float(d[k])
+        xs, ys, pad = self._coords
+        if self.closed:  # a padded copy makes the wrapped window one contiguous slice
+            lo, hi = around - window + pad, around + window + 1 + pad
+        else:
+            lo, hi = max(0, around - window), min(n, around + window + 1)
+        d = np.hypot(xs[lo:hi] - x, ys[lo:hi] - y)
+        k = int(d.argmin())
+        return (lo + k - pad) % n if self.closed else lo + k, float(d[k])
+
+    @cached_property
+    def _coords(self) -> tuple[np.ndarray, np.ndarray, int]:
+        """x and y as contiguous arrays; a closed path's are padded with half its points from the
+        other end on each side, so any window of up to that half is a slice."""
+        pts, pad = self.points, len(self.points) // 2 if self.closed else 0
+        if pad:
+            pts = np.vstack([pts[-pad:], pts, pts[:pad]])
+        return np.ascontiguousarray(pts[:, 0]), np.ascontiguousarray(pts[:, 1]), pad
 
     def heading(self, i: int) -> float:
         n = len(self.points)
