@@ -1,0 +1,88 @@
+"""Where an env step's time goes beyond PyBullet: device models or the rest of the step.
+
+Prints, as medians of several runs in this process, microseconds per control step of:
+- the raw PyBullet loop of benchmarks/throughput.py (same physics, same queries);
+- ArenaEnv.step as shipped;
+- ArenaEnv.step with the device models taken out: motors and sensors make the same PyBullet
+  calls but compute nothing (a diagnostic: the observations are frozen, the run is not real).
+The difference of the last two is what the motor and sensor models cost; what is left over the
+raw loop is the step's bookkeeping (actions, scoring, observation and info packing). Their sum
+is why the env/raw ratio of throughput.py is short of 0.85: even free device models would leave
+the ratio at the third line's.
+
+Usage: python benchmarks/step_budget.py [--steps N] [--repeats R]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+
+from throughput import env_loop, raw_loop
+
+from arena.env import ArenaEnv
+from arena.robot import Robot
+
+
+def without_device_models(env: ArenaEnv):
+    """Robot methods that make the shipped per-step PyBullet calls and compute nothing else."""
+    robot, sim = env.robot, env.sim
+    frozen = dict(env.last_obs)
+    touch = [link for dev in robot.sensors.values() if hasattr(dev, "links") for link in dev.links]
+    starts, ends = [(0.0, 0.0, 0.1)] * 21, [(1.0, 0.05 * i, 0.1) for i in range(21)]
+    n_joints = len(robot.joints)
+    count = [0]
+
+    def control(self):
+        sim.joint_states(self.body, self.joints)
+
+    def physics(self):
+        sim.joint_states(self.body, self.joints)
+        sim.drive_joints(self.body, self.joints, [5.0] * n_joints, [0.2] * n_joints)
+
+    def sense(self, t, mat, ambient):
+        self._fetch_state()
+        for link in touch:
+            sim.contacts(self.body, link)
+        count[0] += 1
+        if count[0] % 4 == 0:
+            sim.rays(starts, ends)
+        return frozen
+
+    return {"control": control, "physics": physics, "sense": sense}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--steps", type=int, default=2000)
+    ap.add_argument("--repeats", type=int, default=5)
+    args = ap.parse_args()
+    env = ArenaEnv("line-follow")
+    env.reset(seed=0)
+    shipped = {name: getattr(Robot, name) for name in ("control", "physics", "sense")}
+    stubs = without_device_models(env)
+    raws, envs, bare = [], [], []
+    for _ in range(args.repeats):
+        env.reset(seed=0)
+        raws.append(raw_loop(env, args.steps))
+        env.reset(seed=0)
+        envs.append(env_loop(env, args.steps))
+        env.reset(seed=0)
+        for name, f in stubs.items():
+            setattr(Robot, name, f)
+        try:
+            bare.append(env_loop(env, args.steps))
+        finally:
+            for name, f in shipped.items():
+                setattr(Robot, name, f)
+    raw, full, nodev = (1e6 / statistics.median(x) for x in (raws, envs, bare))
+    print(f"raw pybullet loop               : {raw:6.1f} us per control step  (median of {args.repeats} x {args.steps})")
+    print(f"ArenaEnv.step                   : {full:6.1f} us   ratio to raw {raw / full:.2f}")
+    print(f"ArenaEnv.step, no device models : {nodev:6.1f} us   ratio to raw {raw / nodev:.2f}")
+    print(f"device models (motors, sensors) : {full - nodev:6.1f} us")
+    print(f"bookkeeping beyond raw          : {nodev - raw:6.1f} us  (actions, scoring, obs and info packing)")
+    env.close()
+
+
+if __name__ == "__main__":
+    main()
