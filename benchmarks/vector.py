@@ -74,6 +74,8 @@ def main() -> None:
     print(f"one env                : {one:8.0f} steps/s")
     print(f"sync vector x{args.envs}         : {sync:8.0f} steps/s  ({sync / one:.2f}x)")
     print(f"async vector x{args.envs}        : {asyn:8.0f} steps/s  ({asyn / one:.2f}x)  gymnasium's AsyncVectorEnv")
+    b1 = statistics.median(batched(args.steps, 8, 1) for _ in range(args.repeats))
+    print(f"batched x8  (1 worker) : {b1:8.0f} steps/s  ({b1 / one:.2f}x)  all in this process: the baseline of its parallel gain")
     for n in (2, 4, 8, 16):
         b = statistics.median(batched(args.steps, n, 2) for _ in range(args.repeats))
         print(f"batched x{n:<2d} (2 workers) : {b:8.0f} steps/s  ({b / one:.2f}x; target >= 1.7x)  "
