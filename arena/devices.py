@@ -394,12 +394,13 @@ class UltrasonicSensor:
         """hits: (body, fraction, pos, normal) per ray for the rays returned by ray_ends()."""
         self.next_ping = t + self.PERIOD
         best = math.inf
-        axis = self.world_dirs[len(self.world_dirs) // 2]  # the middle ray: the sensor's axis
+        ax, ay, az = self.world_dirs[len(self.world_dirs) // 2].tolist()  # the middle ray: the sensor's axis
+        min_cos = math.cos(self.MAX_INCIDENCE)
         for body, frac, _pos, normal in hits:
             if body < 0:
                 continue
-            cos_inc = -float(axis[0] * normal[0] + axis[1] * normal[1] + axis[2] * normal[2])
-            if cos_inc < math.cos(self.MAX_INCIDENCE):
+            cos_inc = -(ax * normal[0] + ay * normal[1] + az * normal[2])
+            if cos_inc < min_cos:
                 continue
             best = min(best, frac * self.RANGE)
         if best == math.inf:
@@ -411,7 +412,7 @@ class UltrasonicSensor:
     def ray_ends(self, frame_rot: np.ndarray, origin: np.ndarray):
         self.world_dirs = self.local_dirs @ frame_rot.T
         ends = origin + self.world_dirs * self.RANGE
-        return [tuple(origin)] * len(ends), [tuple(e) for e in ends]
+        return [origin.tolist()] * len(ends), ends.tolist()
 
     def read(self) -> dict:
         return {"distance": self.value}
