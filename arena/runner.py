@@ -253,18 +253,24 @@ class ControllerProcess:
 
 def run_match(world: str | Path, entrants: list[tuple[str | Path | None, str | Path]], seed: int = 0,
               limits: Limits | None = None, isolation: str = "auto", record: bool = False,
-              hash_every: int = 0) -> list[EpisodeResult]:
+              hash_every: int = 0, cpus: str = "auto") -> list[EpisodeResult]:
     """Run one match: entrants[i] = (robot or None for the world's default, agent) drives player i.
 
     Never raises for anything a controller does: a controller that fails gets its status and
     reason, its robot's motors coast, and the match goes on for the others. record=True keeps the
     applied commands (EpisodeResult.actions); hash_every=N > 0 keeps Match.state_digest() after
     every N-th step (EpisodeResult.checkpoints), so a replay can be verified step by step.
+    cpus: "auto" gives each controller a spare CPU when there is one (see placement); "shared"
+    keeps the match on one CPU, for callers that run several matches at once (tournaments).
     """
+    if cpus not in ("auto", "shared"):
+        raise ValueError(f"cpus must be 'auto' or 'shared', not {cpus!r}")
     agents = [resolve("agents", a) for _, a in entrants]
     match = Match(world, [r for r, _ in entrants])
     limits = limits or Limits()
     where = placement(len(agents))
+    if cpus == "shared":
+        where = Placement(where.arena, (where.arena,) * len(agents), False)
     affinity = os.sched_getaffinity(0) if where.arena is not None else None
     if affinity is not None:
         os.sched_setaffinity(0, {where.arena})

@@ -135,7 +135,8 @@ def execute(job: Job) -> Outcome:
     from .runner import run_match
 
     results = run_match(job.world, [(p["robot_file"], p["agent_path"]) for p in job.players], job.seed,
-                        record=job.record, hash_every=job.hash_every if job.record else 0)
+                        record=job.record, hash_every=job.hash_every if job.record else 0,
+                        cpus="shared")  # other matches run beside this one: no polling on "spare" CPUs
     for p, r in zip(job.players, results, strict=True):
         if (r.agent_hash, r.robot_hash) != (p["agent_hash"], p["robot_hash"]):
             raise ArenaError(f"{p['agent']}: agent or robot files changed while the tournament ran "

@@ -24,6 +24,7 @@ import time
 import traceback
 
 import numpy as np
+from gymnasium.error import ResetNeeded
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
@@ -56,7 +57,7 @@ class _Buffers:
 
     def __init__(self, raw: dict, n: int, n_act: int, n_obs: int, n_info: int):
         self.raw = raw
-        self.act = np.frombuffer(raw["act"], np.float32).reshape(n, n_act)
+        self.act = np.frombuffer(raw["act"], np.float64).reshape(n, n_act)  # as given, like ArenaEnv.step
         self.obs = np.frombuffer(raw["obs"], np.float32).reshape(n, n_obs)
         self.rew = np.frombuffer(raw["rew"], np.float64)
         self.term = np.frombuffer(raw["term"], np.uint8)
@@ -66,7 +67,7 @@ class _Buffers:
 
     @classmethod
     def create(cls, ctx, n: int, n_act: int, n_obs: int, n_info: int) -> _Buffers:
-        raw = {"act": ctx.RawArray("f", n * n_act), "obs": ctx.RawArray("f", n * n_obs),
+        raw = {"act": ctx.RawArray("d", n * n_act), "obs": ctx.RawArray("f", n * n_obs),
                "rew": ctx.RawArray("d", n), "term": ctx.RawArray("B", n), "trunc": ctx.RawArray("B", n),
                "info": ctx.RawArray("d", n * n_info)}
         return cls(raw, n, n_act, n_obs, n_info)
@@ -177,8 +178,12 @@ class BatchedVectorEnv(VectorEnv):
             self._procs.append(p)
             self._links.append((conn, go_w, done_r))
         self._closed = False
+        self._needs_reset = True
         for conn, _, _ in self._links:
-            status, payload = conn.recv() if conn.poll(60) else ("error", "a worker did not start within 60 s")
+            try:
+                status, payload = conn.recv() if conn.poll(60) else ("error", "a worker did not start within 60 s")
+            except (EOFError, OSError):
+                status, payload = "error", "a vector env worker died while starting"
             if status == "error":
                 self.close()
                 raise ArenaError(payload)
@@ -203,11 +208,15 @@ class BatchedVectorEnv(VectorEnv):
         else:
             seeds = list(seed)
         share_seeds = [[seeds[i] for i in rows] for rows in self._rows]
+        try:  # the arguments first: a worker reads them as soon as it sees the signal
+            for (conn, _, _), seeds_w in zip(self._links, share_seeds[1:], strict=True):
+                conn.send((seeds_w, options))
+        except Exception as exc:  # noqa: BLE001 - unpicklable options, or a worker gone
+            self.close()
+            raise ArenaError(f"reset options could not be sent to the vector env workers: {exc}") from exc
         self._signal_all(RESET)
-        for (conn, _, _), seeds_w in zip(self._links, share_seeds[1:], strict=True):
-            conn.send((seeds_w, options))
-        self._local.reset(self._buf, share_seeds[0], options)
-        self._collect()
+        self._in_step(lambda: self._local.reset(self._buf, share_seeds[0], options))
+        self._needs_reset = False
         return self._results()
 
     def _signal_all(self, code: bytes) -> None:
@@ -222,16 +231,31 @@ class BatchedVectorEnv(VectorEnv):
         """Wait for every worker's done signal; a worker's failure is raised here."""
         for conn, _, done in self._links:
             if _await(done.fileno()) != DONE:
-                why = conn.recv()[1] if conn.poll(1) else "the worker process died"
+                try:
+                    why = conn.recv()[1] if conn.poll(1) else "the worker process died"
+                except (EOFError, OSError):
+                    why = "the worker process died"
                 self.close()
                 raise ArenaError(f"a vector env worker failed: {why}")
 
+    def _in_step(self, local) -> None:
+        """Run this process's share while the signalled workers run theirs, then wait for them.
+        If the local share raises (an interrupt, say), the workers are still waited for, so no
+        stale done signal is left to be read as the next step's."""
+        try:
+            local()
+        except BaseException:
+            self._collect()
+            raise
+        self._collect()
+
     def step(self, actions):
+        if self._needs_reset:
+            raise ResetNeeded("call reset() before step() on a vector env")
         b = self._buf
         b.act[:] = actions
         self._signal_all(STEP)
-        self._local.step(b)
-        self._collect()
+        self._in_step(lambda: self._local.step(b))
         obs, info = self._results()
         return obs, b.rew.copy(), b.term.astype(bool), b.trunc.astype(bool), info
 

@@ -1,5 +1,7 @@
 """The batched vector env: gymnasium's vector API, seeds that do not depend on the split."""
 
+import os
+
 import gymnasium as gym
 import numpy as np
 import pytest
@@ -83,6 +85,73 @@ def test_a_dead_worker_is_a_clear_error_not_a_hang():
     envs._procs[0].join()
     with pytest.raises(ArenaError, match="worker process died"):
         envs.step(np.zeros((2, 2), dtype=np.float32))
+
+
+def test_a_worker_dying_mid_step_is_a_clear_error_and_closes_everything():
+    from arena.errors import ArenaError
+    from arena.vector import STEP, _signal
+
+    envs = BatchedVectorEnv(2, workers=2, world="line-follow")
+    envs.reset(seed=0)
+    _signal(envs._links[0][1].fileno(), STEP)  # the worker is stepping ...
+    envs._procs[0].kill()  # ... and dies before it answers
+    envs._procs[0].join()
+    with pytest.raises(ArenaError, match="worker process died"):
+        envs._collect()
+    assert envs._closed and not any(p.is_alive() for p in envs._procs)
+
+
+def test_an_exception_in_the_callers_share_leaves_no_stale_signal():
+    envs = BatchedVectorEnv(2, workers=2, world="line-follow")
+    envs.reset(seed=0)
+    step = envs._local.step
+
+    def interrupted(buf):
+        raise KeyboardInterrupt
+
+    envs._local.step = interrupted
+    a = np.full((2, 2), 0.5)
+    with pytest.raises(KeyboardInterrupt):
+        envs.step(a)
+    with pytest.raises(BlockingIOError):  # the worker's done signal was consumed, not left behind
+        os.read(envs._links[0][2].fileno(), 1)
+    envs._local.step = step
+    obs, *_ = envs.step(a)
+    assert obs["S3/reflection"].shape == (2, 1)
+    envs.close()
+
+
+def test_float64_actions_reach_the_envs_unrounded():
+    envs = BatchedVectorEnv(2, workers=2, world="line-follow")
+    envs.reset(seed=4)
+    lone = [ArenaEnv("line-follow") for _ in range(2)]
+    for i, e in enumerate(lone):
+        e.reset(seed=4 + i)
+    rng = np.random.default_rng(1)
+    for _ in range(40):
+        a = rng.uniform(-1, 1, (2, 2))  # float64, not representable in float32
+        obs, rew, *_ = envs.step(a)
+        for i, e in enumerate(lone):
+            o, r, *_ = e.step(a[i])
+            assert r == rew[i] and all(np.array_equal(o[k], obs[k][i]) for k in o)
+    # env 0 is stepped in this process: its whole physical state must be the lone env's, bit for bit
+    assert envs._local.envs[0].state_digest() == lone[0].state_digest()
+    envs.close()
+    for e in lone:
+        e.close()
+
+
+def test_step_before_reset_and_unsendable_options_are_clear_errors():
+    from gymnasium.error import ResetNeeded
+
+    from arena.errors import ArenaError
+
+    envs = BatchedVectorEnv(2, workers=2, world="line-follow")
+    with pytest.raises(ResetNeeded):
+        envs.step(np.zeros((2, 2)))
+    with pytest.raises(ArenaError, match="reset options"):
+        envs.reset(seed=0, options={"callback": lambda: None})
+    assert envs._closed
 
 
 def test_infos_carry_every_score_term_and_a_mask():
