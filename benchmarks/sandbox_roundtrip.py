@@ -5,6 +5,11 @@
 Start cost = Sandbox.start() until the first reply of a child that imports only json
 (interpreter start + isolation setup), median of --starts runs. Round trip = one request()
 of a small observation-sized message, median over --messages.
+
+Then, with bwrap, the round trip for each placement of arena.runner.placement, with 100 us of
+busy work in the arena between requests (as a control step would have): the child on the
+arena's CPU, on another CPU sleeping between messages, and on another CPU polling for them
+(agent_host.LineReader, as `arena run` does when a core is spare).
 """
 
 from __future__ import annotations
@@ -62,6 +67,42 @@ def bench(mode: str, script: Path, starts: int, messages: int) -> str:
             f"round trip {statistics.median(rt_us):6.1f} us (median of {messages})   {feats}")  # fmt: skip
 
 
+POLLING_CHILD = """\
+import json, os, sys
+sys.path.insert(0, {arena!r})
+from agent_host import LineReader
+lines = LineReader(0, spin={spin!r})
+while line := lines.readline():
+    os.write(1, (json.dumps({{"action": [0.0, 0.0], "echo": json.loads(line)["t"]}}) + "\\n").encode())
+"""
+
+
+def placement_bench(script_dir: Path, arena_cpu: int, child_cpu: int, spin: bool, messages: int) -> float:
+    """Median round trip (us) with the arena on arena_cpu and the child on child_cpu."""
+    arena_dir = Path(__file__).resolve().parents[1] / "arena"
+    script = script_dir / f"child_{child_cpu}_{spin}.py"
+    script.write_text(POLLING_CHILD.format(arena=str(arena_dir), spin=spin))
+    before = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {arena_cpu})
+    try:
+        with Sandbox([sys.executable, "-I", "-S", script.name], workdir_files={script.name: script}, readonly=[arena_dir],
+                     limits=Limits(step_s=1.0), isolation="bwrap", cpu=child_cpu, spin=spin) as sb:  # fmt: skip
+            obs = {"t": 0, "v": [0.125] * 14}
+            sb.request(obs, first=True)
+            rt_us = []
+            for i in range(messages):
+                obs["t"] = i
+                t = time.perf_counter()
+                sb.request(obs)
+                rt_us.append((time.perf_counter() - t) * 1e6)
+                busy = time.perf_counter() + 100e-6  # the arena's step between two messages
+                while time.perf_counter() < busy:
+                    pass
+    finally:
+        os.sched_setaffinity(0, before)
+    return statistics.median(rt_us)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--starts", type=int, default=10)
@@ -77,6 +118,15 @@ def main() -> None:
                 print(f"bwrap   skipped: {why}")
                 continue
             print(bench(mode, script, args.starts, args.messages))
+        cpus = sorted(os.sched_getaffinity(0))
+        if bwrap_usable()[0] and len(cpus) >= 2:
+            a, other = cpus[0], cpus[1]
+            d_path = Path(d)
+            for name, child, spin in (("same CPU, sleeping", a, False), ("other CPU, sleeping", other, False),
+                                      ("other CPU, polling", other, True)):
+                us = placement_bench(d_path, a, child, spin, args.messages)
+                print(f"bwrap   round trip, child on {name:20s}: {us:6.1f} us (median of {args.messages}, "
+                      "100 us of arena work between messages)")
 
 
 if __name__ == "__main__":
