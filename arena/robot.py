@@ -80,6 +80,7 @@ class Robot:
                                tuple(float(v) for v in matrix(self.asm.poses[pid].quat).reshape(-1)))
                         for port, pid in self.sensor_parts.items()}
         self._com = tuple(float(v) for v in self.asm.com)
+        self._mount_rot = {port: np.array(m).reshape(3, 3) for port, (_, m) in self._mounts.items()}
         # precomputed for the per-step loops: (port, device, kind, [(quantity, obs key)])
         self._plan = [(port, dev, dev.__class__, [(q, f"{port}/{q}") for q in dev.quantities])
                       for port, dev in self.sensors.items()]
@@ -193,7 +194,7 @@ class Robot:
             elif kind is UltrasonicSensor:
                 if dev.due(t):
                     fr = self._frame(port)
-                    rot = np.array(self.rot9).reshape(3, 3) @ np.array(self._mounts[port][1]).reshape(3, 3)
+                    rot = np.array(self.rot9).reshape(3, 3) @ self._mount_rot[port]
                     origin = np.array(fr.pos) + np.array(fr.x_axis) * 0.013
                     starts, ends = dev.ray_ends(rot, origin)
                     dev.update(t, self.sim.rays(starts, ends))

@@ -40,6 +40,21 @@ def python_for(mode: str) -> str | None:
     return "/usr/bin/python3" if _world_executable("/usr/bin/python3") else None
 
 
+def round_trips(sb: Sandbox, obs: dict, messages: int, work_s: float = 0.0) -> float:
+    """Median request() time (us) over `messages`, with `work_s` of busy work between requests."""
+    sb.request(obs, first=True)
+    rt_us = []
+    for i in range(messages):
+        obs["t"] = i
+        t = time.perf_counter()
+        sb.request(obs)
+        rt_us.append((time.perf_counter() - t) * 1e6)
+        busy = time.perf_counter() + work_s  # the arena's step between two messages
+        while time.perf_counter() < busy:
+            pass
+    return statistics.median(rt_us)
+
+
 def bench(mode: str, script: Path, starts: int, messages: int) -> str:
     py = python_for(mode)
     if py is None:
@@ -55,16 +70,10 @@ def bench(mode: str, script: Path, starts: int, messages: int) -> str:
             start_ms.append((time.perf_counter() - t) * 1e3)
     with Sandbox([py, "-I", "-S", script.name], workdir_files={script.name: script}, limits=limits,
                  isolation=mode) as sb:  # fmt: skip
-        sb.request(obs, first=True)
-        rt_us = []
-        for i in range(messages):
-            obs["t"] = i
-            t = time.perf_counter()
-            sb.request(obs)
-            rt_us.append((time.perf_counter() - t) * 1e6)
+        rt_us = round_trips(sb, obs, messages)
         feats = {k: v for k, v in sb.features.items() if k != "pid"}
     return (f"{mode:7s} start {statistics.median(start_ms):6.1f} ms (median of {starts})   "
-            f"round trip {statistics.median(rt_us):6.1f} us (median of {messages})   {feats}")  # fmt: skip
+            f"round trip {rt_us:6.1f} us (median of {messages})   {feats}")  # fmt: skip
 
 
 POLLING_CHILD = """\
@@ -87,20 +96,9 @@ def placement_bench(script_dir: Path, arena_cpu: int, child_cpu: int, spin: bool
     try:
         with Sandbox([sys.executable, "-I", "-S", script.name], workdir_files={script.name: script}, readonly=[arena_dir],
                      limits=Limits(step_s=1.0), isolation="bwrap", cpu=child_cpu, spin=spin) as sb:  # fmt: skip
-            obs = {"t": 0, "v": [0.125] * 14}
-            sb.request(obs, first=True)
-            rt_us = []
-            for i in range(messages):
-                obs["t"] = i
-                t = time.perf_counter()
-                sb.request(obs)
-                rt_us.append((time.perf_counter() - t) * 1e6)
-                busy = time.perf_counter() + 100e-6  # the arena's step between two messages
-                while time.perf_counter() < busy:
-                    pass
+            return round_trips(sb, {"t": 0, "v": [0.125] * 14}, messages, work_s=100e-6)
     finally:
         os.sched_setaffinity(0, before)
-    return statistics.median(rt_us)
 
 
 def main() -> None:

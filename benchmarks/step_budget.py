@@ -15,10 +15,9 @@ Usage: python benchmarks/step_budget.py [--steps N] [--repeats R]
 
 from __future__ import annotations
 
-import argparse
 import statistics
 
-from throughput import env_loop, raw_loop
+from throughput import env_loop, options, query_targets, raw_loop
 
 from arena.env import ArenaEnv
 from arena.robot import Robot
@@ -28,8 +27,7 @@ def without_device_models(env: ArenaEnv):
     """Robot methods that make the shipped per-step PyBullet calls and compute nothing else."""
     robot, sim = env.robot, env.sim
     frozen = dict(env.last_obs)
-    touch = [link for dev in robot.sensors.values() if hasattr(dev, "links") for link in dev.links]
-    starts, ends = [(0.0, 0.0, 0.1)] * 21, [(1.0, 0.05 * i, 0.1) for i in range(21)]
+    touch, starts, ends = query_targets(env)
     n_joints = len(robot.joints)
     count = [0]
 
@@ -53,10 +51,7 @@ def without_device_models(env: ArenaEnv):
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--steps", type=int, default=2000)
-    ap.add_argument("--repeats", type=int, default=5)
-    args = ap.parse_args()
+    args = options()
     env = ArenaEnv("line-follow")
     env.reset(seed=0)
     shipped = {name: getattr(Robot, name) for name in ("control", "physics", "sense")}

@@ -25,14 +25,25 @@ from _inprocess import line_follower_episode
 from arena.env import ArenaEnv
 
 
+def query_targets(env: ArenaEnv) -> tuple[list[int], list, list]:
+    """What the rover's sensors query each step: its touch links, and 21 ray starts and ends."""
+    touch = [link for dev in env.robot.sensors.values() if hasattr(dev, "links") for link in dev.links]
+    return touch, [(0.0, 0.0, 0.1)] * 21, [(1.0, 0.05 * i, 0.1) for i in range(21)]
+
+
+def options() -> argparse.Namespace:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--steps", type=int, default=2000)
+    ap.add_argument("--repeats", type=int, default=5)
+    return ap.parse_args()
+
+
 def raw_loop(env: ArenaEnv, steps: int) -> float:
     """The same physics and pybullet queries as one env step, with no arena code in between."""
     m = env.match
     c, body, robot = m.sim.client, env.robot.body, env.robot
     joints = robot.joints
-    touch = [link for dev in robot.sensors.values() if hasattr(dev, "links") for link in dev.links]
-    starts = [(0.0, 0.0, 0.1)] * 21
-    ends = [(1.0, 0.05 * i, 0.1) for i in range(21)]
+    touch, starts, ends = query_targets(env)
     subs = m.sim.substeps
     t0 = time.perf_counter()
     for k in range(steps):
@@ -70,10 +81,7 @@ def rss_mb() -> float:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--steps", type=int, default=2000)
-    ap.add_argument("--repeats", type=int, default=5)
-    args = ap.parse_args()
+    args = options()
 
     env = ArenaEnv("line-follow")
     raws, envs = [], []

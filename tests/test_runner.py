@@ -201,3 +201,10 @@ def test_line_reader_polls_and_sleeps_across_split_lines():
         assert reader.readline() == b""
         t.join()
         os.close(r)
+
+
+def test_an_unknown_cpus_mode_is_named():
+    from arena.runner import run_match
+
+    with pytest.raises(ValueError, match="cpus must be 'auto' or 'shared'"):
+        run_match("line-follow", [(None, "line_follower")], cpus="many")
