@@ -92,13 +92,30 @@ def always_broken(job):
     raise OSError("disk on fire")
 
 
+def test_a_worker_dying_while_others_run_loses_no_match(tmp_path, content, monkeypatch):
+    monkeypatch.setenv("ARENA_TEST_MARKS", str(tmp_path))
+    jobs = T.schedule([content["solo"]], [T.load_agent(FOLLOWER)], range(3))
+    store = Store(tmp_path / "r.sqlite")
+    be = T.LocalBackend(2)
+    try:  # all three in flight: the crash also fails whatever was running beside it; each is retried
+        s = T.play(jobs, store, be, retries=2, fn=flaky)
+    finally:
+        be.close()
+    assert s.played == 3 and not s.gave_up and s.failures >= 2
+    msgs = [f["message"] for f in store.failures()]
+    assert any("BrokenProcessPool" in m or "terminated" in m for m in msgs)
+    assert sorted(r["seed"] for r in store.results()) == [0, 1, 2]
+
+
 def test_infrastructure_failures_are_recorded_unranked_and_retried(tmp_path, content, monkeypatch):
     monkeypatch.setenv("ARENA_TEST_MARKS", str(tmp_path))
     jobs = T.schedule([content["solo"]], [T.load_agent(FOLLOWER)], range(3))
     store = Store(tmp_path / "r.sqlite")
     be = T.LocalBackend(2)
     try:
-        s = T.play(jobs, store, be, retries=2, fn=flaky)
+        # one match in flight at a time: a dying worker breaks the whole pool, and a match that was
+        # raising on the other worker at that moment would be reported as broken, not as its error
+        s = T.play(jobs, store, be, retries=2, fn=flaky, in_flight=1)
     finally:
         be.close()
     assert s.played == 3 and not s.gave_up
