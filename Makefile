@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench bench-tournament clean
+.PHONY: demo test lint bench bench-tournament build clean
 
 # Stable-Baselines3 (dev extra) needs torch; a CPU build is all the tests need. Pin it first so
 # pip does not pick a multi-GB CUDA build. Override with TORCH= (empty) if you already have torch.
@@ -17,20 +17,26 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev,ray]'
 	touch $(STAMP)
 
-demo: $(STAMP)
+# The optional compiled hot path (arena/_speedups.py): rebuilt when a source is newer; without a
+# C compiler it says so and the pure Python package runs, with the same results.
+build: $(STAMP)
+	$(BIN)/python -W ignore::RuntimeWarning -m arena._build --if-stale
+
+demo: build
 	$(BIN)/arena demo
 
-lint: $(STAMP)
+lint: build
 	$(BIN)/ruff check arena tests benchmarks agents
 
 test: lint
 	$(BIN)/python -m pytest -n 2 -q
 
-bench: $(STAMP)
+bench: build
 	$(BIN)/python benchmarks/throughput.py
 
 bench-tournament: $(STAMP)
 	$(BIN)/python benchmarks/tournament_throughput.py
 
 clean:
-	rm -rf $(VENV) arena-results .pytest_cache
+	rm -rf $(VENV) arena-results .pytest_cache build
+	$(PYTHON) -m arena._build --clean 2>/dev/null || rm -f arena/*.so

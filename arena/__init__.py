@@ -2,6 +2,10 @@
 
 __version__ = "0.1.0"
 
+from . import _speedups  # noqa: E402 - before any module it may compile is imported
+
+_speedups.install()
+
 
 def _register() -> None:
     """Register every bundled world as a Gymnasium id (arena/<Id>), e.g. arena/LineFollow-v0."""

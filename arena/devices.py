@@ -7,7 +7,6 @@ once per seed, and noise drawn per reading. See docs/parts.md for each figure an
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -16,25 +15,49 @@ from .mat import Mat
 from .units import COLOR_RGB, Color, ncm, rpm_to_rad_s, to_deg
 
 NOMINAL_V = 9.0
+_DEG = 180.0 / math.pi  # rad -> deg, exactly as units.to_deg (inlined: this runs every step)
 
 
 def _clip(v: float, lo: float, hi: float) -> float:
     return lo if v < lo else hi if v > hi else v
 
 
+_HALF_ULP_1 = 6755399441055744.0  # 1.5 * 2**52: adding and removing it rounds to a whole number
+
+
+def _rint(x: float) -> float:
+    """float(round(x)) (half to even) in plain float arithmetic, exact for |x| < 2**51: the
+    same result interpreted or compiled, without a call into Python's round() each reading."""
+    return (x + _HALF_ULP_1) - _HALF_ULP_1
+
+
+def _floor(x: float) -> float:
+    """float(math.floor(x)) for |x| < 2**51, by the same arithmetic."""
+    r = (x + _HALF_ULP_1) - _HALF_ULP_1
+    return r - 1.0 if r > x else r
+
+
 # --------------------------------------------------------------------------------------------------
 # Motors
 # --------------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
 class MotorModel:
     """A DC motor with gearbox, seen at its output shaft (SI units)."""
 
-    stall_torque: float  # N*m at 9 V, friction included (what a stall test measures)
-    no_load_speed: float  # rad/s at 9 V, friction included
-    friction: float  # N*m, Coulomb (gear train)
-    viscous: float  # N*m*s/rad
-    drive_offset: float  # duty fraction lost in the driver before torque appears
-    max_speed: float  # rad/s the firmware regulates up to
+    def __init__(self, stall_torque: float, no_load_speed: float, friction: float = 0.0, viscous: float = 0.0,
+                 drive_offset: float = 0.0, max_speed: float = 0.0):
+        self.stall_torque = stall_torque  # N*m at 9 V, friction included (what a stall test measures)
+        self.no_load_speed = no_load_speed  # rad/s at 9 V, friction included
+        self.friction = friction  # N*m, Coulomb (gear train)
+        self.viscous = viscous  # N*m*s/rad
+        self.drive_offset = drive_offset  # duty fraction lost in the driver before torque appears
+        self.max_speed = max_speed  # rad/s the firmware regulates up to
+        # derived constants, computed once (drive() runs every physics step for every motor)
+        stall = stall_torque + friction
+        w = no_load_speed
+        self.ideal_stall = stall
+        # the speed where the driven torque line reaches zero, so that at full duty the net torque
+        # (drive - friction - viscous) vanishes exactly at the published no-load speed
+        self.ideal_speed = w / (1.0 - (friction + viscous * w) / stall)
 
     @classmethod
     def from_part(cls, part: Part) -> MotorModel:
@@ -45,14 +68,10 @@ class MotorModel:
                    drive_offset=part.param("drive_offset", 0.0),
                    max_speed=math.radians(part.param("max_speed_dps")))
 
-    def __post_init__(self):
-        # derived constants, computed once (drive() runs every physics step for every motor)
-        stall = self.stall_torque + self.friction
-        w = self.no_load_speed
-        object.__setattr__(self, "ideal_stall", stall)
-        # the speed where the driven torque line reaches zero, so that at full duty the net torque
-        # (drive - friction - viscous) vanishes exactly at the published no-load speed
-        object.__setattr__(self, "ideal_speed", w / (1.0 - (self.friction + self.viscous * w) / stall))
+    def __repr__(self) -> str:
+        return (f"MotorModel(stall_torque={self.stall_torque!r}, no_load_speed={self.no_load_speed!r}, "
+                f"friction={self.friction!r}, viscous={self.viscous!r}, drive_offset={self.drive_offset!r}, "
+                f"max_speed={self.max_speed!r})")
 
     def drive(self, duty: float, omega: float, volts: float) -> tuple[float, float]:
         """The implicit motor for one physics step: (target speed, max torque) at the output.
@@ -169,9 +188,9 @@ class Motor:
     # -- control period ----------------------------------------------------------------------------
     def control(self, angle_joint: float) -> None:
         """Once per control period: read the encoder, estimate speed, run regulation."""
-        self.angle_true = to_deg(angle_joint / self.gear) * self.sign
+        self.angle_true = angle_joint / self.gear * _DEG * self.sign
         # raw encoder counts: a reset_angle() must not look like a jump in speed
-        self.history.append(self.encoder)
+        self.history.append(self._encoder())
         del self.history[0]
         self.speed_est = (self.history[-1] - self.history[0]) / (self.window * self.dt)
         self.effort = 0.0  # the effort asked for, before the dead-band lift
@@ -192,7 +211,7 @@ class Motor:
             self.gap = -self.backlash / 2
         # stalled: pushing (at full effort when regulated) but not moving the way it pushes
         effort = abs(self.applied) >= 0.99 if self.mode != "dc" else abs(self.applied) > 0.0
-        if effort and self.speed_est * math.copysign(1.0, self.applied) < 5.0:
+        if effort and (self.speed_est if self.applied > 0.0 else -self.speed_est) < 5.0:  # applied != 0 here
             self.stall_timer += self.dt
         else:
             self.stall_timer = 0.0
@@ -206,7 +225,7 @@ class Motor:
         elif self.mode == "target":
             step = self.ref_speed * dt
             gap = self.target - self.ref_angle
-            ref_speed = math.copysign(self.ref_speed, gap) if abs(gap) > step else gap / dt
+            ref_speed = (self.ref_speed if gap > 0.0 else -self.ref_speed) if abs(gap) > step else gap / dt
             self.ref_angle += ref_speed * dt
             if abs(self.target - self.angle_true) < 2.0 and abs(self.speed_est) < 20.0 and abs(gap) <= step:
                 self.ref_angle = self.target
@@ -218,17 +237,17 @@ class Motor:
         measured = self.history[-1]
         err = self.ref_angle - measured
         if abs(err) > self.MAX_ERR:  # stalled or overloaded: hold the reference back
-            self.ref_angle = measured + math.copysign(self.MAX_ERR, err)
-            err = math.copysign(self.MAX_ERR, err)
+            err = self.MAX_ERR if err > 0.0 else -self.MAX_ERR
+            self.ref_angle = measured + err
         else:
             self.integral = _clip(self.integral + err * dt, -20.0, 20.0)
-        ff = ref_speed / to_deg(self.model.no_load_speed * self.volts / NOMINAL_V)
+        ff = ref_speed / (self.model.no_load_speed * self.volts / NOMINAL_V * _DEG)
         u = ff + self.KP * err + self.KI * self.integral + self.KD * (ref_speed - self.speed_est)
         self.effort = u
         # like the firmware's minimum power, lift any real effort past the driver's dead band
         d = self.model.drive_offset
         if abs(u) > 0.002:
-            u = math.copysign(d + (1.0 - d) * min(abs(u), 1.0), u)
+            u = d + (1.0 - d) * min(abs(u), 1.0) if u > 0.0 else -(d + (1.0 - d) * min(abs(u), 1.0))
         return _clip(u, -1.0, 1.0)
 
     # -- physics step ------------------------------------------------------------------------------
@@ -248,12 +267,15 @@ class Motor:
     def encoder(self) -> float:
         """Raw encoder count, deg: whole degrees (360 counts per turn), on the motor side of the
         backlash."""
-        return float(math.floor(self.angle_true + self.gap + 0.5))
+        return self._encoder()
+
+    def _encoder(self) -> float:
+        return _floor(self.angle_true + self.gap + 0.5)
 
     @property
     def angle(self) -> float:
         """The angle the brick reports: the encoder from the last reset_angle()."""
-        return self.encoder + self.offset_deg
+        return self._encoder() + self.offset_deg
 
 
 # --------------------------------------------------------------------------------------------------
@@ -271,19 +293,22 @@ class Noise:
         self._buf: list[float] = []
 
     def __call__(self, sigma: float) -> float:
+        return self.draw(sigma)
+
+    def draw(self, sigma: float) -> float:
         if not self._buf:
             self._buf = self.rng.standard_normal(self.BLOCK).tolist()
             self._buf.reverse()
         return self._buf.pop() * sigma
 
 
-@dataclass
 class SensorFrame:
     """Where a sensor is this control step (world frame, m): position and the part's x and z axes."""
 
-    pos: tuple[float, float, float]
-    x_axis: tuple[float, float, float]
-    z_axis: tuple[float, float, float]
+    def __init__(self, pos, x_axis, z_axis):
+        self.pos = pos  # (x, y, z)
+        self.x_axis = x_axis
+        self.z_axis = z_axis
 
 
 # Nominal colours as 0..1 tuples, for the nearest-colour rule.
@@ -303,14 +328,12 @@ class ColorSensor:
     RGB_NOISE = 4.0  # raw counts (1 sigma)
     BIAS = 2.0  # % (uniform +- per device, fixed for a seed)
 
-    quantities = ("reflection", "ambient", "color", "rgb")
-
     def __init__(self, port: str, full: bool, lens_offset: float):
         self.port = port
         self.lens_offset = lens_offset  # m from the part centre to the lens, along -z
         self.full = full  # colour sensor (True) or light sensor (reflection only)
-        if not full:
-            self.quantities = ("reflection", "ambient")
+        self.quantities = ("reflection", "ambient", "color", "rgb") if full else ("reflection", "ambient")
+        self.noise_pct = self.NOISE  # reflection noise, % (1 sigma); a test bench may silence it
 
     def reset(self, rng: np.random.Generator, wide: bool = False) -> None:
         """wide: the domain-randomisation ranges of docs/parts.md instead of part tolerances."""
@@ -329,14 +352,16 @@ class ColorSensor:
             falloff = min(1.0, (self.NOMINAL_HEIGHT / max(h, 1e-3)) ** 2)
         k = falloff * self.gain
         noise = self.noise
-        refl = 100.0 * lum * k + self.bias + noise(self.NOISE)
-        out = {"reflection": float(_clip(round(refl), 0, 100)),
-               "ambient": float(_clip(round(ambient + noise(0.5)), 0, 100))}
+        refl = 100.0 * lum * k + self.bias + noise.draw(self.noise_pct)
+        out = {"reflection": _clip(_rint(refl), 0.0, 100.0),
+               "ambient": _clip(_rint(ambient + noise.draw(0.5)), 0.0, 100.0)}
         if self.full:
-            raw = [float(_clip(round(c * k * 1020.0 + noise(self.RGB_NOISE)), 0, 1020)) for c in (r, g, b)]
-            out["rgb"] = np.array(raw, dtype=np.float32)
+            sr = _clip(_rint(r * k * 1020.0 + noise.draw(self.RGB_NOISE)), 0.0, 1020.0)
+            sg = _clip(_rint(g * k * 1020.0 + noise.draw(self.RGB_NOISE)), 0.0, 1020.0)
+            sb = _clip(_rint(b * k * 1020.0 + noise.draw(self.RGB_NOISE)), 0.0, 1020.0)
+            out["rgb"] = [sr, sg, sb]  # a list, as controllers receive it (whole numbers: exact in float32)
             scale = 1.0 / (1020.0 * max(falloff, 1e-3))
-            out["color"] = float(classify(raw[0] * scale, raw[1] * scale, raw[2] * scale, falloff > 0.1))
+            out["color"] = float(classify(sr * scale, sg * scale, sb * scale, falloff > 0.1))
         return out
 
 
@@ -369,6 +394,7 @@ class UltrasonicSensor:
     PERIOD = 0.04  # s
     NOISE = 4.0  # mm
     MAX_INCIDENCE = math.radians(46.0)
+    MIN_COS = math.cos(MAX_INCIDENCE)
     YAWS = np.radians(np.linspace(-21, 21, 7))
     PITCHES = np.radians([-8.0, 0.0, 8.0])
 
@@ -377,8 +403,9 @@ class UltrasonicSensor:
     def __init__(self, port: str):
         self.port = port
         cy, sy = np.cos(self.YAWS), np.sin(self.YAWS)
-        dirs = [(math.cos(p) * c, math.cos(p) * s, math.sin(p)) for p in self.PITCHES for c, s in zip(cy, sy, strict=True)]
-        self.local_dirs = np.array(dirs)  # in the sensor frame, +x forward
+        # in the sensor frame, +x forward; the middle ray is the sensor's axis
+        self.local_dirs = tuple((math.cos(p) * c, math.cos(p) * s, math.sin(p))
+                                for p in self.PITCHES.tolist() for c, s in zip(cy.tolist(), sy.tolist(), strict=True))
 
     def reset(self, rng: np.random.Generator, wide: bool = False) -> None:
         b = 15.0 if wide else 5.0
@@ -386,16 +413,31 @@ class UltrasonicSensor:
         self.noise = Noise(rng)
         self.next_ping = 0.0
         self.value = self.MAX_MM
+        self.axis = (1.0, 0.0, 0.0)
 
     def due(self, t: float) -> bool:
         return t + 1e-9 >= self.next_ping
 
+    def ping(self, t: float, rot: tuple, origin: tuple, cast) -> None:
+        """Send a ping: rot is the sensor part's world rotation (row-major 9), origin the ray
+        start (m); cast(starts, ends) -> hits as Sim.rays gives them."""
+        r0, r1, r2, r3, r4, r5, r6, r7, r8 = rot
+        ox, oy, oz = origin
+        reach = self.RANGE
+        ends = []
+        for lx, ly, lz in self.local_dirs:
+            ends.append((ox + (r0 * lx + r1 * ly + r2 * lz) * reach, oy + (r3 * lx + r4 * ly + r5 * lz) * reach,
+                         oz + (r6 * lx + r7 * ly + r8 * lz) * reach))
+        lx, ly, lz = self.local_dirs[len(self.local_dirs) // 2]
+        self.axis = (r0 * lx + r1 * ly + r2 * lz, r3 * lx + r4 * ly + r5 * lz, r6 * lx + r7 * ly + r8 * lz)
+        self.update(t, cast([origin] * len(ends), ends))
+
     def update(self, t: float, hits) -> None:
-        """hits: (body, fraction, pos, normal) per ray for the rays returned by ray_ends()."""
+        """hits: (body, fraction, pos, normal) per ray of the last ping."""
         self.next_ping = t + self.PERIOD
         best = math.inf
-        ax, ay, az = self.world_dirs[len(self.world_dirs) // 2].tolist()  # the middle ray: the sensor's axis
-        min_cos = math.cos(self.MAX_INCIDENCE)
+        ax, ay, az = self.axis
+        min_cos = self.MIN_COS
         for body, frac, _pos, normal in hits:
             if body < 0:
                 continue
@@ -406,13 +448,8 @@ class UltrasonicSensor:
         if best == math.inf:
             self.value = self.MAX_MM
         else:
-            mm_ = best * 1000.0 + self.bias + self.noise(self.NOISE)
-            self.value = float(_clip(round(mm_), self.MIN_MM, self.MAX_MM - 1))
-
-    def ray_ends(self, frame_rot: np.ndarray, origin: np.ndarray):
-        self.world_dirs = self.local_dirs @ frame_rot.T
-        ends = origin + self.world_dirs * self.RANGE
-        return [origin.tolist()] * len(ends), ends.tolist()
+            mm_ = best * 1000.0 + self.bias + self.noise.draw(self.NOISE)
+            self.value = _clip(_rint(mm_), self.MIN_MM, self.MAX_MM - 1)
 
     def read(self) -> dict:
         return {"distance": self.value}
@@ -441,17 +478,17 @@ class GyroSensor:
 
     def update(self, yaw_rate: float, dyaw: float, dt: float) -> None:
         """yaw_rate: rad/s about the sensor axis (counter-clockwise positive); dyaw: rad turned."""
-        rate = -to_deg(yaw_rate) + self.bias + self.noise(self.NOISE)
+        rate = -(yaw_rate * _DEG) + self.bias + self.noise.draw(self.NOISE)
         self.rate = _clip(rate, -self.MAX_RATE, self.MAX_RATE)
         # the sensor integrates internally at 1 kHz: use the true turn plus the bias, not the
         # sampled rate, unless it saturated
-        if abs(to_deg(yaw_rate)) < self.MAX_RATE:
-            self.angle += -to_deg(dyaw) + self.bias * dt
+        if abs(yaw_rate * _DEG) < self.MAX_RATE:
+            self.angle += -(dyaw * _DEG) + self.bias * dt
         else:
             self.angle += self.rate * dt
 
     def read(self) -> dict:
-        return {"angle": float(math.floor(self.angle + 0.5)), "rate": float(round(self.rate))}
+        return {"angle": _floor(self.angle + 0.5), "rate": _rint(self.rate)}
 
 
 class TouchSensor:

@@ -100,18 +100,23 @@ class Match:
 
     def step(self, commands: list[dict]) -> list[dict]:
         """One control period. commands[i] are brick-level motor commands for robot i."""
-        for r, c in zip(self.robots, commands, strict=True):
+        robots, sim = self.robots, self.sim
+        for r, c in zip(robots, commands, strict=True):
             r.command(c)
             r.control()
-        for _ in range(self.sim.substeps):
-            for r in self.robots:
+        for _ in range(sim.substeps):
+            for r in robots:
                 r.physics()
-            self.sim.step()
+            sim.step()
         self.steps += 1
-        t = self.time
-        self.obs = [r.sense(t, self.mat, self.world.ambient) for r in self.robots]
+        t = self.steps * sim.control_dt  # self.time
+        mat, ambient = self.mat, self.world.ambient
+        obs = []
+        for r in robots:
+            obs.append(r.sense(t, mat, ambient))
+        self.obs = obs
         self.scorer.update(self.snapshot())
-        return self.obs
+        return obs
 
     def snapshot(self) -> Snapshot:
         """The state scoring sees: robots (from their per-step cached pose), objects, contacts."""
@@ -122,11 +127,16 @@ class Match:
             objects.append(ObjectState(pos[0], pos[1], pos[2], yaw_of(quat), 1.0 - 2.0 * (x * x + y * y)))
         touching: tuple = ()
         if self.scorer.needs_contacts:
-            names = self.body_names
-            touching = tuple(frozenset(names[b] for b in self.sim.touching(r.body) if b in names and b != r.body)
-                             for r in self.robots)
-        return Snapshot(self.time, tuple(RobotState(r.pose.x, r.pose.y, r.pose.yaw, r.pose.up) for r in self.robots),
-                        tuple(objects), touching)
+            names, sets = self.body_names, []
+            for r in self.robots:
+                me = r.body
+                sets.append(frozenset([names[b] for b in self.sim.touching(me) if b in names and b != me]))
+            touching = tuple(sets)
+        robots = []
+        for r in self.robots:
+            pose = r.pose
+            robots.append(RobotState(pose.x, pose.y, pose.yaw, pose.up))
+        return Snapshot(self.time, tuple(robots), tuple(objects), touching)
 
     def place_robot(self, player: int, x: float, y: float, heading: float) -> None:
         """Teleport a robot (m, rad; upright, at rest) and refresh its cached pose. For tests and

@@ -14,7 +14,7 @@ import numpy as np
 
 from .assembly import Assembly, assemble, size_mm
 from .catalogue import catalogue
-from .devices import ColorSensor, GyroSensor, Motor, Noise, SensorFrame, TouchSensor, UltrasonicSensor
+from .devices import ColorSensor, GyroSensor, Motor, Noise, SensorFrame, TouchSensor, UltrasonicSensor, _rint
 from .mat import Mat
 from .robotspec import RobotSpec
 from .sim import Sim, matrix, matrix9, quat_from_rpy
@@ -38,15 +38,19 @@ QUANTITY_RANGES = {
 BATTERY_NOISE_MV = 5.0  # the brick's voltage reading, 1 sigma
 
 
-@dataclass
+_PI = math.pi
+_TWO_PI = 2 * math.pi
+
+
 class Pose:
     """The robot origin (ground below the axle centre) in the world, this control step."""
 
-    x: float
-    y: float
-    z: float
-    yaw: float
-    up: float  # z component of the robot's up axis: 1 upright, < 0.5 toppled
+    def __init__(self, x: float, y: float, z: float, yaw: float, up: float):
+        self.x, self.y, self.z, self.yaw = x, y, z, yaw
+        self.up = up  # z component of the robot's up axis: 1 upright, < 0.5 toppled
+
+    def __repr__(self) -> str:
+        return f"Pose(x={self.x!r}, y={self.y!r}, z={self.z!r}, yaw={self.yaw!r}, up={self.up!r})"
 
 
 class Robot:
@@ -80,9 +84,8 @@ class Robot:
                                tuple(float(v) for v in matrix(self.asm.poses[pid].quat).reshape(-1)))
                         for port, pid in self.sensor_parts.items()}
         self._com = tuple(float(v) for v in self.asm.com)
-        self._mount_rot = {port: np.array(m).reshape(3, 3) for port, (_, m) in self._mounts.items()}
-        # precomputed for the per-step loops: (port, device, kind, [(quantity, obs key)])
-        self._plan = [(port, dev, dev.__class__, [(q, f"{port}/{q}") for q in dev.quantities])
+        # precomputed for the per-step loops: (port, device, kind, [(quantity, obs key)], mount)
+        self._plan = [(port, dev, dev.__class__, [(q, f"{port}/{q}") for q in dev.quantities], self._mounts[port])
                       for port, dev in self.sensors.items()]
         self._motor_keys = [(m, f"{port}/angle", f"{port}/speed") for port, m in self.motors.items()]
         self.size_mm = size_mm(self.asm)
@@ -141,8 +144,8 @@ class Robot:
         """Start of a control period: encoders and regulation."""
         if self.joints:
             angles, _ = self.sim.joint_states(self.body, self.joints)
-            for m, a in zip(self._joint_motors, angles, strict=True):
-                m.control(a)
+            for motor, a in zip(self._joint_motors, angles, strict=True):
+                motor.control(a)
 
     def physics(self) -> None:
         """Before each physics step: every motor's DC model sets its implicit velocity motor."""
@@ -150,8 +153,8 @@ class Robot:
             return
         _, vels = self.sim.joint_states(self.body, self.joints)
         targets, torques = [], []
-        for m, w in zip(self._joint_motors, vels, strict=True):
-            t, f = m.physics(w)
+        for motor, w in zip(self._joint_motors, vels, strict=True):
+            t, f = motor.physics(w)
             targets.append(t)
             torques.append(f)
         self.sim.drive_joints(self.body, self.joints, targets, torques)
@@ -170,7 +173,10 @@ class Robot:
         self.pose = Pose(ox, oy, oz, math.atan2(r[3], r[0]), r[8])
 
     def _frame(self, port: str) -> SensorFrame:
-        (dx, dy, dz), m = self._mounts[port]  # offset from the chassis COM, part rotation (9)
+        return self._frame_at(self._mounts[port])
+
+    def _frame_at(self, mount: tuple) -> SensorFrame:
+        (dx, dy, dz), m = mount  # offset from the chassis COM, part rotation (9)
         r, p = self.rot9, self.base_pos
         pos = (p[0] + r[0] * dx + r[1] * dy + r[2] * dz, p[1] + r[3] * dx + r[4] * dy + r[5] * dz,
                p[2] + r[6] * dx + r[7] * dy + r[8] * dz)
@@ -185,38 +191,50 @@ class Robot:
         """After the physics steps of a control period: fetch state once, read every device."""
         self._fetch_state()
         dt = self.control_dt
-        dyaw = (self.pose.yaw - self.prev_yaw + math.pi) % (2 * math.pi) - math.pi
-        self.prev_yaw = self.pose.yaw
+        yaw = self.pose.yaw
+        dyaw = (yaw - self.prev_yaw + _PI) % _TWO_PI - _PI
+        self.prev_yaw = yaw
         obs: dict = {}
-        for port, dev, kind, keys in self._plan:
+        # each device is bound to a name of its kind: with the compiled build those are typed,
+        # so the calls below are direct C calls
+        for _port, dev, kind, keys, mount in self._plan:
             if kind is ColorSensor:
-                vals = dev.read(self._frame(port), mat, ambient)
+                color = dev
+                vals = color.read(self._frame_at(mount), mat, ambient)
             elif kind is UltrasonicSensor:
-                if dev.due(t):
-                    fr = self._frame(port)
-                    rot = np.array(self.rot9).reshape(3, 3) @ self._mount_rot[port]
-                    origin = np.array(fr.pos) + np.array(fr.x_axis) * 0.013
-                    starts, ends = dev.ray_ends(rot, origin)
-                    dev.update(t, self.sim.rays(starts, ends))
-                vals = dev.read()
+                sonar = dev
+                if sonar.due(t):
+                    fr = self._frame_at(mount)
+                    (px, py, pz), (xx, xy, xz) = fr.pos, fr.x_axis
+                    r, m = self.rot9, mount[1]  # the part's world rotation: R_base @ R_part
+                    rot = (r[0] * m[0] + r[1] * m[3] + r[2] * m[6], r[0] * m[1] + r[1] * m[4] + r[2] * m[7],
+                           r[0] * m[2] + r[1] * m[5] + r[2] * m[8], r[3] * m[0] + r[4] * m[3] + r[5] * m[6],
+                           r[3] * m[1] + r[4] * m[4] + r[5] * m[7], r[3] * m[2] + r[4] * m[5] + r[5] * m[8],
+                           r[6] * m[0] + r[7] * m[3] + r[8] * m[6], r[6] * m[1] + r[7] * m[4] + r[8] * m[7],
+                           r[6] * m[2] + r[7] * m[5] + r[8] * m[8])
+                    # rays start 13 mm in front of the part centre (the transducers)
+                    sonar.ping(t, rot, (px + xx * 0.013, py + xy * 0.013, pz + xz * 0.013), self.sim.rays)
+                vals = sonar.read()
             elif kind is GyroSensor:
-                za = self._frame(port).z_axis
+                gyro = dev
+                za = self._frame_at(mount).z_axis
                 w = self.ang_vel
-                dev.update(w[0] * za[0] + w[1] * za[1] + w[2] * za[2], dyaw, dt)
-                vals = dev.read()
+                gyro.update(w[0] * za[0] + w[1] * za[1] + w[2] * za[2], dyaw, dt)
+                vals = gyro.read()
             else:
+                touch = dev
                 pressed = 0.0
-                for link in dev.links:
+                for link in touch.links:
                     if self.sim.contacts(self.body, link):
                         pressed = 1.0
                         break
-                dev.pressed = pressed
-                vals = dev.read()
+                touch.pressed = pressed
+                vals = touch.read()
             for q, key in keys:
                 obs[key] = vals[q]
         # the brick measures its battery (mV); the pack does not sag under load in this model
-        obs["battery/voltage"] = float(round(self.volts * 1000.0 + self.battery_noise(BATTERY_NOISE_MV)))
-        for m, angle_key, speed_key in self._motor_keys:
-            obs[angle_key] = m.angle
-            obs[speed_key] = float(round(m.speed_est))
+        obs["battery/voltage"] = _rint(self.volts * 1000.0 + self.battery_noise.draw(BATTERY_NOISE_MV))
+        for motor, angle_key, speed_key in self._motor_keys:
+            obs[angle_key] = motor._encoder() + motor.offset_deg  # Motor.angle
+            obs[speed_key] = _rint(motor.speed_est)
         return obs

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from .world import Layout, TrackPath, World
 from .worldspec import TermSpec, ZoneSpec
@@ -18,9 +19,9 @@ TOPPLED_UP = 0.3  # a robot whose up axis is this close to horizontal has topple
 TOUCH_RELEASE = 0.2  # s: a contact must be gone this long before touching again is a new event
 
 
-@dataclass(frozen=True)
-class RobotState:
-    """One robot's origin in the world (m, rad); up is the z of its up axis (1 upright)."""
+class RobotState(NamedTuple):
+    """One robot's origin in the world (m, rad); up is the z of its up axis (1 upright).
+    (Snapshot and its parts are named tuples: immutable, and cheap to build every step.)"""
 
     x: float
     y: float
@@ -28,8 +29,7 @@ class RobotState:
     up: float
 
 
-@dataclass(frozen=True)
-class ObjectState:
+class ObjectState(NamedTuple):
     """One object's centre (m), heading (rad) and the z of its up axis (1 upright)."""
 
     x: float
@@ -39,8 +39,7 @@ class ObjectState:
     up: float
 
 
-@dataclass(frozen=True)
-class Snapshot:
+class Snapshot(NamedTuple):
     """What scoring sees after a control step: time (s), every robot in player order, every object
     in the world's object order (WorldSpec.object_ids), and per robot the names of what it touches
     ("wall", "robot", object instance ids; the floor is left out). `touching` is filled only when a
@@ -420,9 +419,16 @@ class Scorer:
     def _fold(self) -> None:
         """Totals and the finished flag, once per update (read every step by the envs)."""
         kinds, weights = self._kinds, self._weights
-        self._totals = [float(sum([k[2](s) * w for k, s, w in zip(kinds, row, weights, strict=True)]))
-                        for row in self.states]
-        self._finished = any(k[3](s) for row in self.states for k, s in zip(kinds, row, strict=True))
+        totals, finished = [], False
+        for row in self.states:
+            points = [k[2](s) * w for k, s, w in zip(kinds, row, weights, strict=True)]
+            totals.append(float(sum(points)))
+            if not finished:
+                for k, s in zip(kinds, row, strict=True):
+                    if k[3](s):
+                        finished = True
+                        break
+        self._totals, self._finished = totals, finished
 
     def total(self, player: int = 0) -> float:
         return self._totals[player]

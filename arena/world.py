@@ -19,6 +19,19 @@ from .sim import GEOM_BOX, GEOM_CYLINDER, Shape, Sim, quat_from_rpy
 from .worldspec import MazeSpec, ObjectSpec, PathSpec, WallSpec, WorldSpec
 
 
+def _nearest_in(xs: np.ndarray, ys: np.ndarray, lo: int, hi: int, x: float, y: float) -> tuple[int, float]:
+    """(k, d): the first k in [0, hi - lo) minimising the distance from (x, y) to point lo + k."""
+    d = np.hypot(xs[lo:hi] - x, ys[lo:hi] - y)
+    k = int(d.argmin())
+    return k, float(d[k])
+
+
+try:  # the compiled twin of _nearest_in, when the optional build is present
+    from ._fastpath import nearest_in
+except ImportError:
+    nearest_in = _nearest_in
+
+
 @dataclass(frozen=True)
 class TrackPath:
     """A path densely sampled in metres, with arclength, for drawing and progress scoring."""
@@ -41,9 +54,8 @@ class TrackPath:
             lo, hi = around - window + pad, around + window + 1 + pad
         else:
             lo, hi = max(0, around - window), min(n, around + window + 1)
-        d = np.hypot(xs[lo:hi] - x, ys[lo:hi] - y)
-        k = int(d.argmin())
-        return (lo + k - pad) % n if self.closed else lo + k, float(d[k])
+        k, d = nearest_in(xs, ys, lo, hi, x, y)
+        return (lo + k - pad) % n if self.closed else lo + k, d
 
     @cached_property
     def _coords(self) -> tuple[np.ndarray, np.ndarray, int]:

@@ -22,13 +22,31 @@ import numpy as np
 import pybullet as pb
 from _inprocess import line_follower_episode
 
+from arena import _speedups
+from arena.devices import UltrasonicSensor
 from arena.env import ArenaEnv
 
 
 def query_targets(env: ArenaEnv) -> tuple[list[int], list, list]:
-    """What the rover's sensors query each step: its touch links, and 21 ray starts and ends."""
+    """What the rover's sensors query each step: its touch links, and the ultrasonic's 21 rays
+    (starts and ends as the sensor casts them from where the robot stands; this sends one ping,
+    so reset the env before stepping it)."""
     touch = [link for dev in env.robot.sensors.values() if hasattr(dev, "links") for link in dev.links]
-    return touch, [(0.0, 0.0, 0.1)] * 21, [(1.0, 0.05 * i, 0.1) for i in range(21)]
+    robot, cast = env.robot, {}
+    saved = robot.sim.rays
+
+    def record(starts, ends):
+        cast["starts"], cast["ends"] = starts, ends
+        return saved(starts, ends)
+
+    sonar = next(d for d in robot.sensors.values() if isinstance(d, UltrasonicSensor))
+    robot.sim.rays = record  # Sim is a plain object: the next sense() casts through `record`
+    try:
+        sonar.next_ping = 0.0
+        robot.sense(env.time, env.match.mat, env.world.ambient)
+    finally:
+        del robot.sim.rays  # back to the class's method
+    return touch, cast["starts"], cast["ends"]
 
 
 def options() -> argparse.Namespace:
@@ -91,6 +109,7 @@ def main() -> None:
         env.reset(seed=0)
         envs.append(env_loop(env, args.steps))
     raw, envr = statistics.median(raws), statistics.median(envs)
+    print(f"build             : {'compiled speedups' if _speedups.active() else 'pure Python'}")
     print(f"raw pybullet loop : {raw:8.0f} control steps/s  (median of {args.repeats} x {args.steps})")
     print(f"ArenaEnv.step     : {envr:8.0f} control steps/s")
     print(f"ratio env / raw   : {envr / raw:8.2f}   (target >= 0.85)")

@@ -57,7 +57,7 @@ def test_colour_sensor_black_white_and_edge_profile():
     s.reset(np.random.default_rng(0))
     assert _read(s, mat, 0.0)["reflection"] < 15
     assert _read(s, mat, 0.1)["reflection"] > 80
-    s.NOISE, s.bias, s.gain = 0.0, 0.0, 1.0
+    s.noise_pct, s.bias, s.gain = 0.0, 0.0, 1.0
     xs = np.linspace(0.0, 0.03, 31)
     profile = [_read(s, mat, x)["reflection"] for x in xs]
     assert all(b >= a for a, b in zip(profile, profile[1:], strict=False)), profile

@@ -1,0 +1,30 @@
+# Cython declarations for robot.py (pure Python mode); see devices.pxd.
+cimport cython
+from arena.devices cimport ColorSensor, GyroSensor, Motor, Noise, SensorFrame, TouchSensor, UltrasonicSensor, _rint
+
+cdef class Pose:
+    cdef public double x, y, z, yaw, up
+
+cdef class Robot:
+    cdef public object spec, asm, sim, size_mm
+    cdef public str name
+    cdef public double control_dt, volts_nominal, volts, mass, prev_yaw
+    cdef public dict motors, motor_ids, sensors, sensor_parts, joint_of, _mounts
+    cdef public list _plan, _motor_keys, joints, joint_ports, _joint_motors
+    cdef public tuple _com, base_pos, base_quat, rot9, lin_vel, ang_vel
+    cdef public int body
+    cdef public Noise battery_noise
+    cdef public Pose pose
+
+    @cython.locals(motor=Motor)
+    cpdef control(self)
+    @cython.locals(motor=Motor, t=double, f=double)
+    cpdef physics(self)
+    @cython.locals(r=tuple, pos=tuple, cx=double, cy=double, cz=double, ox=double, oy=double, oz=double)
+    cpdef _fetch_state(self)
+    @cython.locals(dx=double, dy=double, dz=double, m=tuple, r=tuple, p=tuple)
+    cpdef SensorFrame _frame_at(self, tuple mount)
+    @cython.locals(dt=double, yaw=double, dyaw=double, color=ColorSensor, sonar=UltrasonicSensor, gyro=GyroSensor,
+                   touch=TouchSensor, motor=Motor, pressed=double, obs=dict, vals=dict, px=double,
+                   py=double, pz=double, xx=double, xy=double, xz=double, r=tuple, m=tuple, fr=SensorFrame)
+    cpdef dict sense(self, double t, object mat, double ambient)

@@ -1,0 +1,101 @@
+"""The optional compiled build (arena/_speedups.py) computes exactly what the pure Python modules do."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from arena import _speedups
+from arena.devices import _floor, _rint
+
+ROLLOUT = r"""
+import hashlib, json, sys
+import numpy as np
+from arena import _speedups
+from arena.env import ArenaEnv
+out = {"compiled": _speedups.active()}
+for world, mode in (("line-follow", "duty"), ("line-follow", "speed"), ("sumo", "duty"), ("maze", "speed")):
+    env = ArenaEnv(world, action_mode=mode)
+    rng = np.random.default_rng(7)
+    h = hashlib.sha256()
+    obs, info = env.reset(seed=11)
+    for k in range(300):
+        a = rng.uniform(-1, 1, env.action_space.shape).astype(np.float32)
+        obs, r, te, tr, info = env.step(a)
+        for key in sorted(obs):
+            h.update(obs[key].tobytes())
+        h.update(np.float64(r).tobytes() + bytes([te, tr]) + json.dumps(info, sort_keys=True).encode())
+        if te or tr:
+            obs, info = env.reset()
+    h.update(env.state_digest())
+    out[f"{world}/{mode}"] = h.hexdigest()
+    env.close()
+print(json.dumps(out))
+"""
+
+
+def rollout(pure: bool) -> dict:
+    env = dict(os.environ, ARENA_PURE_PYTHON="1" if pure else "0")
+    res = subprocess.run([sys.executable, "-W", "ignore", "-c", ROLLOUT], env=env, capture_output=True, text=True,
+                         check=True, timeout=300)
+    return json.loads(res.stdout)
+
+
+def test_rint_and_floor_are_pythons_round_and_floor():
+    rng = np.random.default_rng(0)
+    xs = np.concatenate([rng.uniform(-1e7, 1e7, 20000), np.arange(-4000, 4000) * 0.5, rng.normal(0, 3, 20000),
+                         [0.0, -0.0, 0.49999999999999994, -0.49999999999999994, 2.0**50 + 0.5]]).tolist()
+    for x in xs:
+        assert _rint(x) == float(round(x)) and math.copysign(1, _rint(x)) == math.copysign(1, float(round(x))), x
+        assert _floor(x) == float(math.floor(x)), x
+
+
+def test_the_compiled_nearest_point_search_is_its_numpy_twin():
+    fast = pytest.importorskip("arena._fastpath", reason="the compiled speedups are not built")
+    from arena.world import _nearest_in
+
+    rng = np.random.default_rng(1)
+    for _ in range(3000):
+        n = int(rng.integers(2, 60))
+        xs, ys = rng.normal(size=n), rng.normal(size=n)
+        xs[n // 2], ys[n // 2] = xs[0], ys[0]  # an exact tie: the first index wins in both
+        lo = int(rng.integers(0, n - 1))
+        hi = int(rng.integers(lo + 1, n + 1))
+        x, y = rng.normal(size=2).tolist()
+        assert fast.nearest_in(xs, ys, lo, hi, x, y) == _nearest_in(xs, ys, lo, hi, x, y)
+
+
+@pytest.mark.skipif(not shutil.which("gcc"), reason="no C compiler: only the pure Python build exists")
+def test_the_speedups_are_built_and_current_where_a_compiler_is():
+    pytest.importorskip("Cython", reason="Cython is not installed")
+    missing = [n for n in _speedups.COMPILED + _speedups.LEAVES if _speedups.extension(n) is None]
+    assert not missing and not _speedups.stale(), "run `make build` (python -m arena._build)"
+    assert rollout(pure=False)["compiled"] is True
+
+
+def test_compiled_and_pure_python_builds_give_identical_rollouts():
+    compiled, pure = rollout(pure=False), rollout(pure=True)
+    if not compiled.pop("compiled"):
+        pytest.skip("the compiled speedups are not built")
+    assert pure.pop("compiled") is False
+    assert compiled == pure
+
+
+def test_a_source_newer_than_its_compiled_module_is_stale(tmp_path, monkeypatch):
+    monkeypatch.setattr(_speedups, "HERE", tmp_path)
+    ext = tmp_path / f"devices{_speedups.importlib.machinery.EXTENSION_SUFFIXES[0]}"
+    src = tmp_path / "devices.py"
+    src.write_text("")
+    ext.write_bytes(b"")
+    os.utime(src, (1000, 1000))
+    os.utime(ext, (2000, 2000))
+    assert _speedups.stale() == []
+    os.utime(src, (3000, 3000))
+    assert _speedups.stale() == ["devices"]
