@@ -23,7 +23,7 @@ import statistics
 import subprocess
 import sys
 
-from throughput import env_loop, options, query_targets, raw_loop
+from throughput import env_loop, options, query_targets, raw_and_env, raw_loop
 
 from arena import _speedups
 from arena.env import ArenaEnv
@@ -63,13 +63,7 @@ def main() -> None:
         # the compiled classes cannot be patched with stubs: measure the compiled step against raw
         # here, and the breakdown on the pure Python build
         env = ArenaEnv("line-follow")
-        raws, envs = [], []
-        for _ in range(args.repeats):
-            env.reset(seed=0)
-            raws.append(raw_loop(env, args.steps))
-            env.reset(seed=0)
-            envs.append(env_loop(env, args.steps))
-        raw, full = (1e6 / statistics.median(x) for x in (raws, envs))
+        raw, full = (1e6 / x for x in raw_and_env(env, args.steps, args.repeats))
         env.close()
         print(f"compiled build: raw pybullet loop {raw:6.1f} us, ArenaEnv.step {full:6.1f} us per control step, "
               f"ratio {raw / full:.2f}, beyond raw {full - raw:5.1f} us")

@@ -98,17 +98,22 @@ def rss_mb() -> float:
         return int(f.read().split()[1]) * resource.getpagesize() / 2**20
 
 
+def raw_and_env(env: ArenaEnv, steps: int, repeats: int) -> tuple[float, float]:
+    """Medians of the raw loop's and the env's control steps/s, alternating, each from a reset."""
+    raws, envs = [], []
+    for _ in range(repeats):
+        env.reset(seed=0)
+        raws.append(raw_loop(env, steps))
+        env.reset(seed=0)
+        envs.append(env_loop(env, steps))
+    return statistics.median(raws), statistics.median(envs)
+
+
 def main() -> None:
     args = options()
 
     env = ArenaEnv("line-follow")
-    raws, envs = [], []
-    for _ in range(args.repeats):
-        env.reset(seed=0)
-        raws.append(raw_loop(env, args.steps))
-        env.reset(seed=0)
-        envs.append(env_loop(env, args.steps))
-    raw, envr = statistics.median(raws), statistics.median(envs)
+    raw, envr = raw_and_env(env, args.steps, args.repeats)
     print(f"build             : {'compiled speedups' if _speedups.active() else 'pure Python'}")
     print(f"raw pybullet loop : {raw:8.0f} control steps/s  (median of {args.repeats} x {args.steps})")
     print(f"ArenaEnv.step     : {envr:8.0f} control steps/s")
