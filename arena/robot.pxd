@@ -24,7 +24,8 @@ cdef class Robot:
     cpdef _fetch_state(self)
     @cython.locals(dx=double, dy=double, dz=double, m=tuple, r=tuple, p=tuple)
     cpdef SensorFrame _frame_at(self, tuple mount)
+    @cython.locals(px=double, py=double, pz=double, xx=double, xy=double, xz=double, r=tuple, m=tuple, fr=SensorFrame)
+    cpdef tuple _sonar_pose(self, tuple mount)
     @cython.locals(dt=double, yaw=double, dyaw=double, color=ColorSensor, sonar=UltrasonicSensor, gyro=GyroSensor,
-                   touch=TouchSensor, motor=Motor, pressed=double, obs=dict, vals=dict, px=double,
-                   py=double, pz=double, xx=double, xy=double, xz=double, r=tuple, m=tuple, fr=SensorFrame)
+                   touch=TouchSensor, motor=Motor, pressed=double, obs=dict, vals=dict)
     cpdef dict sense(self, double t, object mat, double ambient)

@@ -187,6 +187,19 @@ class Robot:
               r[6] * m[2] + r[7] * m[5] + r[8] * m[8])
         return SensorFrame(pos, xa, za)
 
+    def _sonar_pose(self, mount: tuple) -> tuple[tuple, tuple]:
+        """An ultrasonic part's world rotation (R_base @ R_part, row-major 9) and where its rays
+        start: 13 mm in front of the part centre (the transducers)."""
+        fr = self._frame_at(mount)
+        (px, py, pz), (xx, xy, xz) = fr.pos, fr.x_axis
+        r, m = self.rot9, mount[1]
+        rot = (r[0] * m[0] + r[1] * m[3] + r[2] * m[6], r[0] * m[1] + r[1] * m[4] + r[2] * m[7],
+               r[0] * m[2] + r[1] * m[5] + r[2] * m[8], r[3] * m[0] + r[4] * m[3] + r[5] * m[6],
+               r[3] * m[1] + r[4] * m[4] + r[5] * m[7], r[3] * m[2] + r[4] * m[5] + r[5] * m[8],
+               r[6] * m[0] + r[7] * m[3] + r[8] * m[6], r[6] * m[1] + r[7] * m[4] + r[8] * m[7],
+               r[6] * m[2] + r[7] * m[5] + r[8] * m[8])
+        return rot, (px + xx * 0.013, py + xy * 0.013, pz + xz * 0.013)
+
     def sense(self, t: float, mat: Mat, ambient: float) -> dict:
         """After the physics steps of a control period: fetch state once, read every device."""
         self._fetch_state()
@@ -204,16 +217,8 @@ class Robot:
             elif kind is UltrasonicSensor:
                 sonar = dev
                 if sonar.due(t):
-                    fr = self._frame_at(mount)
-                    (px, py, pz), (xx, xy, xz) = fr.pos, fr.x_axis
-                    r, m = self.rot9, mount[1]  # the part's world rotation: R_base @ R_part
-                    rot = (r[0] * m[0] + r[1] * m[3] + r[2] * m[6], r[0] * m[1] + r[1] * m[4] + r[2] * m[7],
-                           r[0] * m[2] + r[1] * m[5] + r[2] * m[8], r[3] * m[0] + r[4] * m[3] + r[5] * m[6],
-                           r[3] * m[1] + r[4] * m[4] + r[5] * m[7], r[3] * m[2] + r[4] * m[5] + r[5] * m[8],
-                           r[6] * m[0] + r[7] * m[3] + r[8] * m[6], r[6] * m[1] + r[7] * m[4] + r[8] * m[7],
-                           r[6] * m[2] + r[7] * m[5] + r[8] * m[8])
-                    # rays start 13 mm in front of the part centre (the transducers)
-                    sonar.ping(t, rot, (px + xx * 0.013, py + xy * 0.013, pz + xz * 0.013), self.sim.rays)
+                    rot, origin = self._sonar_pose(mount)
+                    sonar.ping(t, rot, origin, self.sim.rays)
                 vals = sonar.read()
             elif kind is GyroSensor:
                 gyro = dev

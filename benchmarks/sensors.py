@@ -46,12 +46,8 @@ def main() -> None:
                          per_call_us(lambda p=port, d=dev: d.read(r._frame(p), mat, 10.0), args.n)))
         elif isinstance(dev, UltrasonicSensor):
             def ping(p=port, d=dev):
-                d.next_ping = 0.0
-                d.update(0.0, [])
-                fr = r._frame(p)
-                rot = np.array(r.rot9).reshape(3, 3)
-                starts, ends = d.ray_ends(rot, np.array(fr.pos))
-                d.update(0.0, r.sim.rays(starts, ends))
+                rot, origin = r._sonar_pose(r._mounts[p])
+                d.ping(0.0, rot, origin, r.sim.rays)
             us = per_call_us(ping, args.n // 4)
             rows.append((f"{port} ultrasonic per ping (21 rays)", us))
             rows.append((f"{port} ultrasonic per control step (1 ping / 40 ms)", us * env.sim.control_dt / dev.PERIOD))
