@@ -28,21 +28,47 @@ class ObservationPacker:
         ends = np.cumsum(sizes)
         self.slices = [(k.key, int(e - n), int(e)) for k, n, e in zip(self.keys, sizes, ends, strict=True)]
         self.space = spaces.Dict({k.key: spaces.Box(k.low, k.high, k.shape or (1,), np.float32) for k in self.keys})
+        self._names = [k.key for k in self.keys]
+        self._vector = [bool(k.shape) for k in self.keys]
+        self._starts = [a for _, a, _ in self.slices]
+        self._ends = [b for _, _, b in self.slices]
 
     def flat(self, raw: dict) -> list[float]:
         """Raw readings as one list in key order (what the batched vector env writes)."""
-        flat = []
-        for k in self.keys:
-            v = raw[k.key]
-            if k.shape:
-                flat.extend(v)
+        flat, names, vector = [], self._names, self._vector
+        for k in range(len(names)):
+            if vector[k]:
+                flat.extend(raw[names[k]])
             else:
-                flat.append(v)
+                flat.append(raw[names[k]])
         return flat
 
     def __call__(self, raw: dict) -> dict:
         buf = np.array(self.flat(raw), dtype=np.float32)
-        return {k: buf[a:b] for k, a, b in self.slices}
+        names, starts, ends, obs = self._names, self._starts, self._ends, {}
+        for k in range(len(names)):
+            obs[names[k]] = buf[starts[k]:ends[k]]
+        return obs
+
+
+def clean_action(action, n: int) -> list[float]:
+    """An action -> n plain floats: NaN means "no command" (0), the rest is clipped to [-1, 1]
+    (so infinities saturate). Plain floats: numpy costs more than it saves on a few numbers."""
+    if type(action) is np.ndarray and action.shape == (n,) and action.dtype.char in "fd":
+        values = action.tolist()  # float32 or float64 -> Python floats, exactly as a float64 cast
+    else:
+        values = np.asarray(action, dtype=np.float64).reshape(-1).tolist()
+        if len(values) != n:
+            raise ValueError(f"action has shape ({len(values)},), expected ({n},)")
+    out = []
+    for u in values:
+        out.append(0.0 if u != u else 1.0 if u > 1.0 else -1.0 if u < -1.0 else u)
+    return out
+
+
+def max_deg_s(robot, port: str) -> float:
+    """A motor's top speed in deg/s: what a speed action of 1 asks for."""
+    return math.degrees(robot.motors[port].model.max_speed)
 
 
 def score_info(match: Match, player: int) -> dict:
@@ -123,6 +149,9 @@ class ArenaEnv(gym.Env):
         self.keys = self._obs.keys
         self.observation_space = self._obs.space
         self.action_space = spaces.Box(-1.0, 1.0, (len(self.robot.ports),), np.float32)
+        # what step() needs every call, looked up once
+        self._ports, self._n_actions, self._duty = self.robot.ports, len(self.robot.ports), action_mode == "duty"
+        self._max_deg_s = [max_deg_s(self.robot, p) for p in self._ports]
         self._topdown: TopDown | None = None
         self._window = None
 
@@ -141,28 +170,30 @@ class ArenaEnv(gym.Env):
         return self._obs(self.last_obs), self._info()
 
     def step(self, action):
-        obs, reward, terminated, truncated, info = self.step_raw(action)
-        return self._obs(obs), reward, terminated, truncated, info
+        raw, reward, terminated, truncated, info = self.step_raw(action)
+        return self.packer(raw), reward, terminated, truncated, info
 
     def step_raw(self, action):
         """step(), with the observation as raw readings (self.packer packs them)."""
-        a = self.clean_action(action, self.action_space.shape[0])
-        cmds = self.commands_from_action(self.robot, a, self.action_mode)
-        obs, reward, terminated, truncated, info = self.step_commands(cmds)
-        if self.shaping:
-            arr = np.array(a)
-            reward += self._shape(arr, info)
-            self._last_action = arr
+        a = clean_action(action, self._n_actions)
+        if self._duty:
+            cmds = dict(zip(self._ports, a, strict=True))
+        else:
+            cmds = {p: {"run": u * s} for p, u, s in zip(self._ports, a, self._max_deg_s, strict=True)}
+        out = self.step_commands(cmds)
+        if not self.shaping:
+            return out
+        obs, reward, terminated, truncated, info = out
+        arr = np.array(a)
+        reward += self._shape(arr, info)
+        self._last_action = arr
         return obs, reward, terminated, truncated, info
 
     @staticmethod
     def clean_action(action, n: int) -> list[float]:
         """An action -> n plain floats: NaN means "no command" (0), the rest is clipped to [-1, 1]
-        (so infinities saturate). Plain floats: numpy costs more than it saves on a few numbers."""
-        values = np.asarray(action, dtype=np.float64).reshape(-1).tolist()
-        if len(values) != n:
-            raise ValueError(f"action has shape ({len(values)},), expected ({n},)")
-        return [0.0 if u != u else 1.0 if u > 1.0 else -1.0 if u < -1.0 else u for u in values]
+        (so infinities saturate)."""
+        return clean_action(action, n)
 
     SHAPING_TERMS = ("energy", "smoothness")
 
@@ -186,8 +217,7 @@ class ArenaEnv(gym.Env):
         """A clipped action (floats in port order) -> motor commands (duty, or regulated speed)."""
         if action_mode == "duty":
             return {p: float(u) for p, u in zip(robot.ports, a, strict=True)}
-        return {p: {"run": float(u) * math.degrees(robot.motors[p].model.max_speed)}
-                for p, u in zip(robot.ports, a, strict=True)}
+        return {p: {"run": float(u) * max_deg_s(robot, p)} for p, u in zip(robot.ports, a, strict=True)}
 
     def step_commands(self, commands: dict):
         """One control period with brick-level motor commands (see Motor.command); returns the raw
@@ -198,14 +228,14 @@ class ArenaEnv(gym.Env):
             obs = match.step([commands] + [o.act(ob) for o, ob in zip(self.opponents, match.obs[1:], strict=True)])
         else:
             obs = match.step([commands])
-        self.last_obs = obs[0]
+        self.last_obs = raw = obs[0]
         total = match.scorer.total(0)
         reward, self.score = total - self.score, total
         if self.render_mode == "human":
             self.render()
         terminated = match.terminated
         truncated = not terminated and match.steps >= match.max_steps
-        return self.last_obs, float(reward), terminated, truncated, self._info()
+        return raw, reward, terminated, truncated, score_info(match, 0)
 
     @property
     def time(self) -> float:

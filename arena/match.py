@@ -104,7 +104,7 @@ class Match:
         for r, c in zip(robots, commands, strict=True):
             r.command(c)
             r.control()
-        for _ in range(sim.substeps):
+        for _k in range(sim.substeps):
             for r in robots:
                 r.physics()
             sim.step()
@@ -168,7 +168,12 @@ class Match:
 
     @property
     def terminated(self) -> bool:
-        return self.scorer.finished or any(self.toppled(i) for i in range(self.players))
+        if self.scorer._finished:
+            return True
+        for r in self.robots:  # a loop, not any(): this is read every step
+            if r.pose.up < TOPPLED_UP:
+                return True
+        return False
 
     @property
     def truncated(self) -> bool:

@@ -1,12 +1,14 @@
 # Cython declarations for robot.py (pure Python mode); see devices.pxd.
 cimport cython
+from arena.sim cimport Sim
 from arena.devices cimport ColorSensor, GyroSensor, Motor, Noise, SensorFrame, TouchSensor, UltrasonicSensor, _rint
 
 cdef class Pose:
     cdef public double x, y, z, yaw, up
 
 cdef class Robot:
-    cdef public object spec, asm, sim, size_mm
+    cdef public object spec, asm, size_mm, _cast
+    cdef public Sim sim
     cdef public str name
     cdef public double control_dt, volts_nominal, volts, mass, prev_yaw
     cdef public dict motors, motor_ids, sensors, sensor_parts, joint_of, _mounts

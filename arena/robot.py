@@ -115,6 +115,7 @@ class Robot:
         """Place the robot with its origin at (x, y) on the ground facing `heading` (rad).
         rng_devices: one generator per device; battery_rng: the brick's own (voltage reading noise)."""
         self.sim = sim
+        self._cast = sim.rays  # the bound method the ultrasonic casts its rays with
         quat = quat_from_rpy((0.0, 0.0, heading))
         com = matrix(quat) @ self.asm.com
         self.body = sim.add_body(self.asm.base, self.asm.links, (x + com[0], y + com[1], com[2] + 0.0005), quat)
@@ -143,7 +144,7 @@ class Robot:
     def control(self) -> None:
         """Start of a control period: encoders and regulation."""
         if self.joints:
-            angles, _ = self.sim.joint_states(self.body, self.joints)
+            angles = self.sim.joint_angles(self.body, self.joints)
             for motor, a in zip(self._joint_motors, angles, strict=True):
                 motor.control(a)
 
@@ -151,7 +152,7 @@ class Robot:
         """Before each physics step: every motor's DC model sets its implicit velocity motor."""
         if not self.joints:
             return
-        _, vels = self.sim.joint_states(self.body, self.joints)
+        vels = self.sim.joint_speeds(self.body, self.joints)
         targets, torques = [], []
         for motor, w in zip(self._joint_motors, vels, strict=True):
             t, f = motor.physics(w)
@@ -218,7 +219,7 @@ class Robot:
                 sonar = dev
                 if sonar.due(t):
                     rot, origin = self._sonar_pose(mount)
-                    sonar.ping(t, rot, origin, self.sim.rays)
+                    sonar.ping(t, rot, origin, self._cast)
                 vals = sonar.read()
             elif kind is GyroSensor:
                 gyro = dev

@@ -386,46 +386,53 @@ class ScoreCard:
                 "tiebreak_s": round(self.tiebreak, 3), "finished": self.finished}
 
 
-@dataclass
 class Scorer:
     """Every term for every player: states[player][term]. reset(layout) starts a new episode on that
     layout (default: the world's unrandomised layout)."""
 
-    world: World
-    players: int = 1
-    specs: tuple[TermSpec, ...] = field(init=False)
-
-    def __post_init__(self):
-        self.specs = self.world.spec.terms
+    def __init__(self, world: World, players: int = 1):
+        self.world, self.players = world, players
+        self.specs: tuple[TermSpec, ...] = world.spec.terms
         self.needs_contacts = any(t.kind == "touch" for t in self.specs)
-        self._kinds = [KINDS[t.kind] for t in self.specs]
-        self._weights = [t.weight for t in self.specs]
+        kinds = [KINDS[t.kind] for t in self.specs]
+        self._inits, self._updates = [k[0] for k in kinds], [k[1] for k in kinds]
+        self._values, self._finishes = [k[2] for k in kinds], [k[3] for k in kinds]
+        self._weights = [float(t.weight) for t in self.specs]
         self._info_keys = [f"score/{t.name}" for t in self.specs]
         self.reset()
 
     def reset(self, layout: Layout | None = None) -> None:
         self.layout = layout or self.world.default_layout
-        self.states = [[k[0](self.layout, t.params) for k, t in zip(self._kinds, self.specs, strict=True)]
+        self.states = [[init(self.layout, t.params) for init, t in zip(self._inits, self.specs, strict=True)]
                        for _ in range(self.players)]
         self.time = 0.0
         self._fold()
 
     def update(self, snap: Snapshot) -> None:
-        kinds = self._kinds
-        self.states = [[k[1](s, snap, i) for k, s in zip(kinds, row, strict=True)] for i, row in enumerate(self.states)]
+        # plain indexed loops: this runs every control step, and compiled they are C loops
+        updates, n = self._updates, len(self._updates)
+        states = []
+        for i in range(self.players):
+            row, new = self.states[i], []
+            for k in range(n):
+                new.append(updates[k](row[k], snap, i))
+            states.append(new)
+        self.states = states
         self.time = snap.time
         self._fold()
 
     def _fold(self) -> None:
         """Totals and the finished flag, once per update (read every step by the envs)."""
-        kinds, weights = self._kinds, self._weights
+        values, weights, finishes, n = self._values, self._weights, self._finishes, len(self._values)
         totals, finished = [], False
         for row in self.states:
-            points = [k[2](s) * w for k, s, w in zip(kinds, row, weights, strict=True)]
-            totals.append(float(sum(points)))
+            total = 0.0  # summed in term order, as float(sum(...)) did
+            for k in range(n):
+                total += values[k](row[k]) * weights[k]
+            totals.append(total)
             if not finished:
-                for k, s in zip(kinds, row, strict=True):
-                    if k[3](s):
+                for k in range(n):
+                    if finishes[k](row[k]):
                         finished = True
                         break
         self._totals, self._finished = totals, finished
@@ -434,11 +441,13 @@ class Scorer:
         return self._totals[player]
 
     def values(self, player: int = 0) -> dict[str, float]:
-        return {t.name: k[2](s) for t, k, s in zip(self.specs, self._kinds, self.states[player], strict=True)}
+        return {t.name: v(s) for t, v, s in zip(self.specs, self._values, self.states[player], strict=True)}
 
     def info(self, player: int = 0) -> dict[str, float]:
         """score/<term> for every term, and score/total (what the envs put in info)."""
-        info = {k: float(f[2](s)) for k, f, s in zip(self._info_keys, self._kinds, self.states[player], strict=True)}
+        row, keys, values, info = self.states[player], self._info_keys, self._values, {}
+        for k in range(len(keys)):
+            info[keys[k]] = float(values[k](row[k]))
         info["score/total"] = self._totals[player]
         return info
 

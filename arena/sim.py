@@ -132,7 +132,7 @@ class Sim:
         self.steps = 0
 
     def close(self) -> None:
-        if self.client is not None and self.client >= 0:
+        if self.client >= 0:
             try:
                 pb.disconnect(physicsClientId=self.client)
             except pb.error:
@@ -250,6 +250,20 @@ class Sim:
         """(positions, velocities) of the given joints."""
         st = pb.getJointStates(body, joints, physicsClientId=self.client)
         return [s[0] for s in st], [s[1] for s in st]
+
+    def joint_angles(self, body: int, joints: list[int]) -> list[float]:
+        """Positions (rad) of the given joints: joint_states()[0] for the per-step loops."""
+        out = []
+        for s in pb.getJointStates(body, joints, physicsClientId=self.client):
+            out.append(s[0])
+        return out
+
+    def joint_speeds(self, body: int, joints: list[int]) -> list[float]:
+        """Velocities (rad/s) of the given joints: joint_states()[1] for the per-step loops."""
+        out = []
+        for s in pb.getJointStates(body, joints, physicsClientId=self.client):
+            out.append(s[1])
+        return out
 
     def set_joint(self, body: int, joint: int, angle: float, velocity: float = 0.0) -> None:
         pb.resetJointState(body, joint, angle, velocity, physicsClientId=self.client)

@@ -33,19 +33,14 @@ def query_targets(env: ArenaEnv) -> tuple[list[int], list, list]:
     so reset the env before stepping it)."""
     touch = [link for dev in env.robot.sensors.values() if hasattr(dev, "links") for link in dev.links]
     robot, cast = env.robot, {}
-    saved = robot.sim.rays
 
     def record(starts, ends):
         cast["starts"], cast["ends"] = starts, ends
-        return saved(starts, ends)
+        return robot.sim.rays(starts, ends)
 
-    sonar = next(d for d in robot.sensors.values() if isinstance(d, UltrasonicSensor))
-    robot.sim.rays = record  # Sim is a plain object: the next sense() casts through `record`
-    try:
-        sonar.next_ping = 0.0
-        robot.sense(env.time, env.match.mat, env.world.ambient)
-    finally:
-        del robot.sim.rays  # back to the class's method
+    sonar, mount = next((dev, mount) for _p, dev, _k, _q, mount in robot._plan if isinstance(dev, UltrasonicSensor))
+    rot, origin = robot._sonar_pose(mount)  # what Robot.sense passes to the ping from this pose
+    sonar.ping(env.time, rot, origin, record)
     return touch, cast["starts"], cast["ends"]
 
 
