@@ -36,7 +36,10 @@ def build(jobs: int = 2) -> bool:
         return False
     clean()
     sources = [(f"arena.{n}", HERE / f"{n}.py") for n in COMPILED] + [(f"arena.{n}", HERE / f"{n}.pyx") for n in LEAVES]
-    exts = [Extension(name, [str(src)]) for name, src in sources]
+    import numpy  # _fastpath makes numpy arrays through numpy's C API
+
+    exts = [Extension(name, [str(src)], include_dirs=[numpy.get_include()],
+                      define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")]) for name, src in sources]
     tmp = tempfile.mkdtemp(prefix="arena-build-")
     try:
         exts = cythonize(exts, language_level=3, quiet=True, nthreads=jobs,

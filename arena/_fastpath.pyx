@@ -14,3 +14,33 @@ def nearest_in(const double[::1] xs, const double[::1] ys, Py_ssize_t lo, Py_ssi
         if d < best_d:
             best_d, best = d, i - lo
     return best, best_d
+
+
+cimport numpy as cnp
+
+cnp.import_array()
+
+
+def pack(dict raw, list names, list sizes):
+    """{name: float32 array of its reading(s)} with each array its own memory: a reading of size
+    1 is a float, a larger one a sequence of floats. Values are cast as np.array(..., float32)
+    casts them (round to nearest)."""
+    cdef dict obs = {}
+    cdef Py_ssize_t k, j, n
+    cdef cnp.npy_intp dim
+    cdef cnp.ndarray a
+    cdef float* data
+    for k in range(len(names)):
+        name = names[k]
+        n = sizes[k]
+        dim = n
+        a = cnp.PyArray_EMPTY(1, &dim, cnp.NPY_FLOAT32, 0)
+        data = <float*> cnp.PyArray_DATA(a)
+        v = raw[name]
+        if n == 1:
+            data[0] = <float> (<double> v)
+        else:
+            for j in range(n):
+                data[j] = <float> (<double> v[j])
+        obs[name] = a
+    return obs

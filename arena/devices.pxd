@@ -3,6 +3,8 @@
 # as plain Python with identical results. Keep every attribute the .py sets declared here.
 cimport cython
 
+cdef double NOMINAL_V, _DEG, _HALF_ULP_1  # module constants as C doubles (not visible from Python)
+
 cpdef double _clip(double v, double lo, double hi)
 cpdef double _rint(double x)
 @cython.locals(r=double)
@@ -27,7 +29,7 @@ cdef class Motor:
     cdef public int window
     cdef public list history
     cdef public bint stalled
-    @cython.locals(effort=bint)
+    @cython.locals(effort=bint, history=list, newest=double, oldest=double)
     cpdef control(self, double angle_joint)
     @cython.locals(dt=double, ref_speed=double, step=double, gap=double, measured=double, err=double, ff=double,
                    u=double, d=double)
@@ -39,10 +41,11 @@ cdef class Motor:
 cdef class Noise:
     cdef public object rng
     cdef public list _buf
+    @cython.locals(v=double)
     cpdef double draw(self, double sigma)
 
 cdef class SensorFrame:
-    cdef public object pos, x_axis, z_axis
+    cdef public double px, py, pz, xx, xy, xz, zx, zy, zz
 
 cdef class ColorSensor:
     cdef public str port
@@ -69,7 +72,7 @@ cdef class UltrasonicSensor:
                    ends=list)
     cpdef ping(self, double t, tuple rot, tuple origin, object cast)
     @cython.locals(best=double, ax=double, ay=double, az=double, min_cos=double, cos_inc=double, frac=double,
-                   mm_=double)
+                   mm_=double, reach=double, nx=double, ny=double, nz=double, body=int)
     cpdef update(self, double t, object hits)
     cpdef dict read(self)
 

@@ -190,9 +190,11 @@ class Motor:
         """Once per control period: read the encoder, estimate speed, run regulation."""
         self.angle_true = angle_joint / self.gear * _DEG * self.sign
         # raw encoder counts: a reset_angle() must not look like a jump in speed
-        self.history.append(self._encoder())
-        del self.history[0]
-        self.speed_est = (self.history[-1] - self.history[0]) / (self.window * self.dt)
+        history = self.history
+        history.append(self._encoder())
+        del history[0]
+        newest, oldest = history[-1], history[0]
+        self.speed_est = (newest - oldest) / (self.window * self.dt)
         self.effort = 0.0  # the effort asked for, before the dead-band lift
         if self.mode in ("run", "target", "hold"):
             self.applied = self._regulate()
@@ -299,16 +301,30 @@ class Noise:
         if not self._buf:
             self._buf = self.rng.standard_normal(self.BLOCK).tolist()
             self._buf.reverse()
-        return self._buf.pop() * sigma
+        v = self._buf.pop()
+        return v * sigma
 
 
 class SensorFrame:
-    """Where a sensor is this control step (world frame, m): position and the part's x and z axes."""
+    """Where a sensor is this control step (world frame, m): position and the part's x and z axes.
+    Held as nine floats (C doubles when compiled): Robot fills one per sensor every step."""
 
     def __init__(self, pos, x_axis, z_axis):
-        self.pos = pos  # (x, y, z)
-        self.x_axis = x_axis
-        self.z_axis = z_axis
+        self.px, self.py, self.pz = (float(v) for v in pos)
+        self.xx, self.xy, self.xz = (float(v) for v in x_axis)
+        self.zx, self.zy, self.zz = (float(v) for v in z_axis)
+
+    @property
+    def pos(self) -> tuple[float, float, float]:
+        return (self.px, self.py, self.pz)
+
+    @property
+    def x_axis(self) -> tuple[float, float, float]:
+        return (self.xx, self.xy, self.xz)
+
+    @property
+    def z_axis(self) -> tuple[float, float, float]:
+        return (self.zx, self.zy, self.zz)
 
 
 # Nominal colours as 0..1 tuples, for the nearest-colour rule.
@@ -343,7 +359,7 @@ class ColorSensor:
         self.noise = Noise(rng)
 
     def read(self, frame: SensorFrame, mat: Mat, ambient: float) -> dict:
-        (px, py, pz), (zx, zy, zz), off = frame.pos, frame.z_axis, self.lens_offset
+        px, py, pz, zx, zy, zz, off = frame.px, frame.py, frame.pz, frame.zx, frame.zy, frame.zz, self.lens_offset
         lx, ly, h = px - zx * off, py - zy * off, pz - zz * off
         r, g, b, lum = mat.sample(lx, ly)
         if zz < 0.5 or h < 0:  # not looking down at the mat
@@ -438,13 +454,15 @@ class UltrasonicSensor:
         best = math.inf
         ax, ay, az = self.axis
         min_cos = self.MIN_COS
+        reach = self.RANGE
         for body, frac, _pos, normal in hits:
             if body < 0:
                 continue
-            cos_inc = -(ax * normal[0] + ay * normal[1] + az * normal[2])
+            nx, ny, nz = normal
+            cos_inc = -(ax * nx + ay * ny + az * nz)
             if cos_inc < min_cos:
                 continue
-            best = min(best, frac * self.RANGE)
+            best = min(best, frac * reach)
         if best == math.inf:
             self.value = self.MAX_MM
         else:

@@ -3,7 +3,7 @@
 cimport cython
 
 cdef class ObservationPacker:
-    cdef public list keys, slices, _names, _vector, _starts, _ends
+    cdef public list keys, slices, _names, _vector, _sizes
     cdef public object space
 
     @cython.locals(k=int, flat=list, names=list, vector=list)

@@ -30,8 +30,7 @@ class ObservationPacker:
         self.space = spaces.Dict({k.key: spaces.Box(k.low, k.high, k.shape or (1,), np.float32) for k in self.keys})
         self._names = [k.key for k in self.keys]
         self._vector = [bool(k.shape) for k in self.keys]
-        self._starts = [a for _, a, _ in self.slices]
-        self._ends = [b for _, _, b in self.slices]
+        self._sizes = [b - a for _, a, b in self.slices]
 
     def flat(self, raw: dict) -> list[float]:
         """Raw readings as one list in key order (what the batched vector env writes)."""
@@ -44,11 +43,30 @@ class ObservationPacker:
         return flat
 
     def __call__(self, raw: dict) -> dict:
-        buf = np.array(self.flat(raw), dtype=np.float32)
-        names, starts, ends, obs = self._names, self._starts, self._ends, {}
-        for k in range(len(names)):
-            obs[names[k]] = buf[starts[k]:ends[k]]
-        return obs
+        return pack(raw, self._names, self._sizes)
+
+
+def _pack(raw: dict, names: list[str], sizes: list[int]) -> dict:
+    """{key: float32 array} from raw readings: one fresh buffer, a view per key (so nothing
+    shares memory with an earlier observation). arena._fastpath.pack is the compiled twin."""
+    flat = []
+    for name, n in zip(names, sizes, strict=True):
+        if n > 1:
+            flat.extend(raw[name])
+        else:
+            flat.append(raw[name])
+    buf = np.array(flat, dtype=np.float32)
+    obs, a = {}, 0
+    for name, n in zip(names, sizes, strict=True):
+        obs[name] = buf[a:a + n]
+        a += n
+    return obs
+
+
+try:  # the compiled twin of _pack (each key its own array), when the optional build is present
+    from ._fastpath import pack
+except ImportError:
+    pack = _pack
 
 
 def clean_action(action, n: int) -> list[float]:

@@ -3,6 +3,8 @@ cimport cython
 from arena.sim cimport Sim
 from arena.devices cimport ColorSensor, GyroSensor, Motor, Noise, SensorFrame, TouchSensor, UltrasonicSensor, _rint
 
+cdef double _PI, _TWO_PI
+
 cdef class Pose:
     cdef public double x, y, z, yaw, up
 
@@ -22,12 +24,17 @@ cdef class Robot:
     cpdef control(self)
     @cython.locals(motor=Motor, t=double, f=double)
     cpdef physics(self)
-    @cython.locals(r=tuple, pos=tuple, cx=double, cy=double, cz=double, ox=double, oy=double, oz=double)
+    @cython.locals(r=tuple, pos=tuple, cx=double, cy=double, cz=double, ox=double, oy=double, oz=double,
+                   px=double, py=double, pz=double, r0=double, r1=double, r2=double, r3=double, r4=double, r5=double, r6=double, r7=double, r8=double)
     cpdef _fetch_state(self)
-    @cython.locals(dx=double, dy=double, dz=double, m=tuple, r=tuple, p=tuple)
+    @cython.locals(dx=double, dy=double, dz=double, px=double, py=double, pz=double, fr=SensorFrame,
+                   r0=double, r1=double, r2=double, r3=double, r4=double, r5=double, r6=double, r7=double, r8=double,
+                   m0=double, m1=double, m2=double, m3=double, m4=double, m5=double, m6=double, m7=double, m8=double)
     cpdef SensorFrame _frame_at(self, tuple mount)
-    @cython.locals(px=double, py=double, pz=double, xx=double, xy=double, xz=double, r=tuple, m=tuple, fr=SensorFrame)
+    @cython.locals(fr=SensorFrame, r0=double, r1=double, r2=double, r3=double, r4=double, r5=double, r6=double, r7=double, r8=double,
+                   m0=double, m1=double, m2=double, m3=double, m4=double, m5=double, m6=double, m7=double, m8=double)
     cpdef tuple _sonar_pose(self, tuple mount)
     @cython.locals(dt=double, yaw=double, dyaw=double, color=ColorSensor, sonar=UltrasonicSensor, gyro=GyroSensor,
-                   touch=TouchSensor, motor=Motor, pressed=double, obs=dict, vals=dict)
+                   touch=TouchSensor, motor=Motor, pressed=double, obs=dict, vals=dict,
+                   fr=SensorFrame, wx=double, wy=double, wz=double)
     cpdef dict sense(self, double t, object mat, double ambient)

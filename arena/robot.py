@@ -167,39 +167,45 @@ class Robot:
         self.base_pos, self.base_quat = pos, quat
         self.rot9 = r = matrix9(quat)
         self.lin_vel, self.ang_vel = self.sim.velocity(self.body)
+        r0, r1, r2, r3, r4, r5, r6, r7, r8 = r  # unpacked: compiled, the arithmetic is on C doubles
+        px, py, pz = pos
         cx, cy, cz = self._com
-        ox = pos[0] - (r[0] * cx + r[1] * cy + r[2] * cz)
-        oy = pos[1] - (r[3] * cx + r[4] * cy + r[5] * cz)
-        oz = pos[2] - (r[6] * cx + r[7] * cy + r[8] * cz)
-        self.pose = Pose(ox, oy, oz, math.atan2(r[3], r[0]), r[8])
+        ox = px - (r0 * cx + r1 * cy + r2 * cz)
+        oy = py - (r3 * cx + r4 * cy + r5 * cz)
+        oz = pz - (r6 * cx + r7 * cy + r8 * cz)
+        self.pose = Pose(ox, oy, oz, math.atan2(r3, r0), r8)
 
     def _frame(self, port: str) -> SensorFrame:
         return self._frame_at(self._mounts[port])
 
     def _frame_at(self, mount: tuple) -> SensorFrame:
         (dx, dy, dz), m = mount  # offset from the chassis COM, part rotation (9)
-        r, p = self.rot9, self.base_pos
-        pos = (p[0] + r[0] * dx + r[1] * dy + r[2] * dz, p[1] + r[3] * dx + r[4] * dy + r[5] * dz,
-               p[2] + r[6] * dx + r[7] * dy + r[8] * dz)
+        r0, r1, r2, r3, r4, r5, r6, r7, r8 = self.rot9
+        m0, m1, m2, m3, m4, m5, m6, m7, m8 = m
+        px, py, pz = self.base_pos
+        fr = SensorFrame.__new__(SensorFrame)  # filled here: no tuples in between
+        fr.px = px + r0 * dx + r1 * dy + r2 * dz
+        fr.py = py + r3 * dx + r4 * dy + r5 * dz
+        fr.pz = pz + r6 * dx + r7 * dy + r8 * dz
         # world axes of the part: R_base @ R_part columns 0 (x) and 2 (z)
-        xa = (r[0] * m[0] + r[1] * m[3] + r[2] * m[6], r[3] * m[0] + r[4] * m[3] + r[5] * m[6],
-              r[6] * m[0] + r[7] * m[3] + r[8] * m[6])
-        za = (r[0] * m[2] + r[1] * m[5] + r[2] * m[8], r[3] * m[2] + r[4] * m[5] + r[5] * m[8],
-              r[6] * m[2] + r[7] * m[5] + r[8] * m[8])
-        return SensorFrame(pos, xa, za)
+        fr.xx = r0 * m0 + r1 * m3 + r2 * m6
+        fr.xy = r3 * m0 + r4 * m3 + r5 * m6
+        fr.xz = r6 * m0 + r7 * m3 + r8 * m6
+        fr.zx = r0 * m2 + r1 * m5 + r2 * m8
+        fr.zy = r3 * m2 + r4 * m5 + r5 * m8
+        fr.zz = r6 * m2 + r7 * m5 + r8 * m8
+        return fr
 
     def _sonar_pose(self, mount: tuple) -> tuple[tuple, tuple]:
         """An ultrasonic part's world rotation (R_base @ R_part, row-major 9) and where its rays
         start: 13 mm in front of the part centre (the transducers)."""
         fr = self._frame_at(mount)
-        (px, py, pz), (xx, xy, xz) = fr.pos, fr.x_axis
-        r, m = self.rot9, mount[1]
-        rot = (r[0] * m[0] + r[1] * m[3] + r[2] * m[6], r[0] * m[1] + r[1] * m[4] + r[2] * m[7],
-               r[0] * m[2] + r[1] * m[5] + r[2] * m[8], r[3] * m[0] + r[4] * m[3] + r[5] * m[6],
-               r[3] * m[1] + r[4] * m[4] + r[5] * m[7], r[3] * m[2] + r[4] * m[5] + r[5] * m[8],
-               r[6] * m[0] + r[7] * m[3] + r[8] * m[6], r[6] * m[1] + r[7] * m[4] + r[8] * m[7],
-               r[6] * m[2] + r[7] * m[5] + r[8] * m[8])
-        return rot, (px + xx * 0.013, py + xy * 0.013, pz + xz * 0.013)
+        r0, r1, r2, r3, r4, r5, r6, r7, r8 = self.rot9
+        m0, m1, m2, m3, m4, m5, m6, m7, m8 = mount[1]
+        rot = (r0 * m0 + r1 * m3 + r2 * m6, r0 * m1 + r1 * m4 + r2 * m7, r0 * m2 + r1 * m5 + r2 * m8,
+               r3 * m0 + r4 * m3 + r5 * m6, r3 * m1 + r4 * m4 + r5 * m7, r3 * m2 + r4 * m5 + r5 * m8,
+               r6 * m0 + r7 * m3 + r8 * m6, r6 * m1 + r7 * m4 + r8 * m7, r6 * m2 + r7 * m5 + r8 * m8)
+        return rot, (fr.px + fr.xx * 0.013, fr.py + fr.xy * 0.013, fr.pz + fr.xz * 0.013)
 
     def sense(self, t: float, mat: Mat, ambient: float) -> dict:
         """After the physics steps of a control period: fetch state once, read every device."""
@@ -223,9 +229,9 @@ class Robot:
                 vals = sonar.read()
             elif kind is GyroSensor:
                 gyro = dev
-                za = self._frame_at(mount).z_axis
-                w = self.ang_vel
-                gyro.update(w[0] * za[0] + w[1] * za[1] + w[2] * za[2], dyaw, dt)
+                fr = self._frame_at(mount)
+                wx, wy, wz = self.ang_vel
+                gyro.update(wx * fr.zx + wy * fr.zy + wz * fr.zz, dyaw, dt)
                 vals = gyro.read()
             else:
                 touch = dev

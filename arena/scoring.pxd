@@ -11,7 +11,7 @@ cdef class Scorer:
     @cython.locals(i=int, k=int, n=int, updates=list, states=list, row=list, new=list)
     cpdef update(self, object snap)
     @cython.locals(k=int, n=int, values=list, weights=list, finishes=list, totals=list, row=list, total=double,
-                   finished=bint)
+                   finished=bint, v=double, w=double)
     cpdef _fold(self)
     cpdef double total(self, int player=*)
     @cython.locals(k=int, row=list, keys=list, values=list, info=dict)

@@ -428,7 +428,8 @@ class Scorer:
         for row in self.states:
             total = 0.0  # summed in term order, as float(sum(...)) did
             for k in range(n):
-                total += values[k](row[k]) * weights[k]
+                v, w = values[k](row[k]), weights[k]
+                total += v * w
             totals.append(total)
             if not finished:
                 for k in range(n):

@@ -72,6 +72,26 @@ def test_the_compiled_nearest_point_search_is_its_numpy_twin():
         assert fast.nearest_in(xs, ys, lo, hi, x, y) == _nearest_in(xs, ys, lo, hi, x, y)
 
 
+def test_the_compiled_observation_packer_is_its_numpy_twin():
+    fast = pytest.importorskip("arena._fastpath", reason="the compiled speedups are not built")
+    from arena.env import _pack
+
+    rng = np.random.default_rng(2)
+    names, sizes = ["a", "rgb", "b", "c"], [1, 3, 1, 1]
+    for _ in range(2000):
+        # floats that float32 must round (ties included), whole numbers, and 0/1 flags
+        raw = {"a": float(rng.normal() * 10.0 ** rng.integers(-3, 8)), "rgb": rng.integers(0, 1021, 3).astype(float).tolist(),
+               "b": float(np.nextafter(np.float32(rng.normal()), 1, dtype=np.float32)) + 2.0**-40, "c": float(rng.integers(0, 2))}
+        got, want = fast.pack(raw, names, sizes), _pack(raw, names, sizes)
+        assert list(got) == list(want) == names
+        for k in names:
+            assert got[k].dtype == want[k].dtype == np.float32 and got[k].shape == want[k].shape
+            assert got[k].tobytes() == want[k].tobytes(), (k, raw[k])
+    again = fast.pack(raw, names, sizes)
+    assert not any(np.shares_memory(got[k], again[j]) for k in names for j in names)
+    assert not any(np.shares_memory(got[k], got[j]) for k in names for j in names if j != k)
+
+
 @pytest.mark.skipif(not shutil.which("gcc"), reason="no C compiler: only the pure Python build exists")
 def test_the_speedups_are_built_and_current_where_a_compiler_is():
     pytest.importorskip("Cython", reason="Cython is not installed")
