@@ -44,3 +44,39 @@ def pack(dict raw, list names, list sizes):
                 data[j] = <float> (<double> v[j])
         obs[name] = a
     return obs
+
+
+def write_row(float[:, ::1] out, Py_ssize_t row, dict raw, list names, list sizes):
+    """Raw readings into one row of a float32 table, in key order (what env.packer.flat lists),
+    cast as numpy casts floats to float32."""
+    cdef Py_ssize_t k, j, n, col = 0
+    for k in range(len(names)):
+        v = raw[names[k]]
+        n = sizes[k]
+        if n == 1:
+            out[row, col] = <float> (<double> v)
+        else:
+            for j in range(n):
+                out[row, col + j] = <float> (<double> v[j])
+        col += n
+
+
+def split_columns(const float[:, ::1] table, list names, list sizes):
+    """{name: a fresh C-contiguous float32 (rows, size) copy of that key's columns}."""
+    cdef dict out = {}
+    cdef Py_ssize_t k, i, j, n, col = 0, rows = table.shape[0]
+    cdef cnp.npy_intp dims[2]
+    cdef cnp.ndarray a
+    cdef float* data
+    dims[0] = rows
+    for k in range(len(names)):
+        n = sizes[k]
+        dims[1] = n
+        a = cnp.PyArray_EMPTY(2, dims, cnp.NPY_FLOAT32, 0)
+        data = <float*> cnp.PyArray_DATA(a)
+        for i in range(rows):
+            for j in range(n):
+                data[i * n + j] = table[i, col + j]
+        out[names[k]] = a
+        col += n
+    return out

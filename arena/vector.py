@@ -52,6 +52,32 @@ def _await(fd: int) -> bytes:
                 os.sched_yield()
 
 
+def _write_row(out: np.ndarray, row: int, raw: dict, names: list[str], sizes: list[int]) -> None:
+    """Raw readings into row `row` of a float32 table, in observation key order."""
+    flat = []
+    for name, n in zip(names, sizes, strict=True):
+        if n > 1:
+            flat.extend(raw[name])
+        else:
+            flat.append(raw[name])
+    out[row] = flat
+
+
+def _split_columns(table: np.ndarray, names: list[str], sizes: list[int]) -> dict:
+    """{key: a fresh (rows, size) copy of that key's columns of the table}."""
+    out, a = {}, 0
+    for name, n in zip(names, sizes, strict=True):
+        out[name] = table[:, a:a + n].copy()
+        a += n
+    return out
+
+
+try:  # the compiled twins, when the optional build is present (arena/_speedups.py)
+    from ._fastpath import split_columns, write_row
+except ImportError:
+    split_columns, write_row = _split_columns, _write_row
+
+
 class _Buffers:
     """The shared arrays of every env's action and results, row i = env i."""
 
@@ -88,8 +114,10 @@ class _Share:
         self.info_keys = self.envs[0].info_keys()
 
     def _write(self, buf: _Buffers, row: int, env, raw: dict, info: dict) -> None:
-        buf.obs[row] = env.packer.flat(raw)
-        buf.info[row] = [info.get(k, 0.0) for k in self.info_keys]
+        write_row(buf.obs, row, raw, env.packer._names, env.packer._sizes)
+        info_row = buf.info[row]
+        for j, k in enumerate(self.info_keys):
+            info_row[j] = info.get(k, 0.0)
 
     def reset(self, buf: _Buffers, seeds: list, options) -> None:
         for row, e, s in zip(self.rows, self.envs, seeds, strict=True):
@@ -160,6 +188,7 @@ class BatchedVectorEnv(VectorEnv):
         first = self._local.envs[0]
         self.single_observation_space, self.single_action_space = first.observation_space, first.action_space
         self._slices = first.packer.slices
+        self._names, self._sizes = first.packer._names, first.packer._sizes
         self._info_keys = self._local.info_keys
         ctx = mp.get_context("spawn")  # never fork a process that may hold a physics client
         self._buf = _Buffers.create(ctx, self.num_envs, self.single_action_space.shape[0], self._slices[-1][2],
@@ -192,11 +221,12 @@ class BatchedVectorEnv(VectorEnv):
 
     def _results(self):
         b = self._buf
-        obs = {key: b.obs[:, lo:hi].copy() for key, lo, hi in self._slices}
+        obs = split_columns(b.obs, self._names, self._sizes)
+        by_key = b.info.T.copy()  # one copy; each key's row of it is contiguous
         mask = np.ones(self.num_envs, dtype=bool)
         info = {}
         for j, k in enumerate(self._info_keys):
-            info[k] = b.info[:, j].copy()
+            info[k] = by_key[j]
             info["_" + k] = mask
         return obs, info
 

@@ -92,6 +92,25 @@ def test_the_compiled_observation_packer_is_its_numpy_twin():
     assert not any(np.shares_memory(got[k], got[j]) for k in names for j in names if j != k)
 
 
+def test_the_compiled_vector_table_helpers_are_their_numpy_twins():
+    fast = pytest.importorskip("arena._fastpath", reason="the compiled speedups are not built")
+    from arena.vector import _split_columns, _write_row
+
+    rng = np.random.default_rng(3)
+    names, sizes = ["a", "rgb", "b"], [1, 3, 1]
+    got, want = np.zeros((4, 5), np.float32), np.zeros((4, 5), np.float32)
+    for _ in range(500):
+        row = int(rng.integers(0, 4))
+        raw = {"a": float(rng.normal() * 1e3), "rgb": rng.normal(size=3).tolist(), "b": float(rng.integers(0, 2))}
+        fast.write_row(got, row, raw, names, sizes)
+        _write_row(want, row, raw, names, sizes)
+        assert got.tobytes() == want.tobytes()
+    cols, ref = fast.split_columns(got, names, sizes), _split_columns(want, names, sizes)
+    for k in names:
+        assert cols[k].flags.c_contiguous and cols[k].dtype == np.float32 and cols[k].tobytes() == ref[k].tobytes()
+        assert not np.shares_memory(cols[k], got)
+
+
 @pytest.mark.skipif(not shutil.which("gcc"), reason="no C compiler: only the pure Python build exists")
 def test_the_speedups_are_built_and_current_where_a_compiler_is():
     pytest.importorskip("Cython", reason="Cython is not installed")
