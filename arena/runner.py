@@ -309,6 +309,15 @@ def _run(match: Match, agents: list[Path], seed: int, limits: Limits, isolation:
         except SandboxError as exc:
             fail(i, exc)
     pool = ThreadPoolExecutor(len(ctls), thread_name_prefix="arena-recv") if len(ctls) > 1 else None
+
+    def record_state() -> None:
+        """The trajectory hash (and checkpoint) of the state the last step reached."""
+        digest = match.state_digest()
+        h.update(digest)
+        if hash_every > 0 and match.steps % hash_every == 0:
+            checkpoints.append([match.steps, digest.hex()[:16]])
+
+    stepped = False
     while True:
         t_ms = int(round(match.time * 1000))
         cmds: list[dict] = [{} for _ in ctls]
@@ -319,6 +328,8 @@ def _run(match: Match, agents: list[Path], seed: int, limits: Limits, isolation:
                 sent.append(i)
             except SandboxError as exc:
                 fail(i, exc)
+        if stepped:  # hashed while the controllers think: off the round trip's critical path
+            record_state()
         # every controller's reply is awaited at the same time, each against its own clock: a
         # controller that stalls must not eat into its opponent's time
         replies = [pool.submit(_reply, ctls[i]) for i in sent] if pool else [_reply(ctls[i]) for i in sent]
@@ -339,11 +350,9 @@ def _run(match: Match, agents: list[Path], seed: int, limits: Limits, isolation:
         if record:
             actions.append(cmds)
         obs = match.step(cmds + [{}] * (match.players - len(cmds)))  # seats without a controller coast
-        digest = match.state_digest()
-        h.update(digest)
-        if hash_every > 0 and match.steps % hash_every == 0:
-            checkpoints.append([match.steps, digest.hex()[:16]])
+        stepped = True
         if match.terminated or match.truncated:
+            record_state()
             break
     if pool is not None:
         pool.shutdown()
