@@ -1,7 +1,7 @@
 """Many envs over a few processes (layer 6): the fast way to vectorise cheap envs.
 
 gymnasium's AsyncVectorEnv runs one env per process and exchanges pickled messages every step;
-an arena step is cheap (about 0.15 ms), so those messages cost as much as the physics. Here the
+an arena step is cheap (about 0.1 ms), so those messages cost as much as the physics. Here the
 envs are split into one share per worker: the calling process steps the first share itself
 while each other worker, a process on a core of its own, steps its share. Actions, observations,
 rewards and infos live in shared memory; a step costs one byte each way per worker, and both

@@ -7,8 +7,7 @@ Prints, as medians of several runs in this process, microseconds per control ste
   calls but compute nothing (a diagnostic: the observations are frozen, the run is not real).
 The difference of the last two is what the motor and sensor models cost; what is left over the
 raw loop is the step's bookkeeping (actions, scoring, observation and info packing). Their sum
-is why the env/raw ratio of throughput.py is short of 0.85: even free device models would leave
-the ratio at the third line's.
+is what keeps the env/raw ratio of throughput.py below 1.
 
 With the compiled speedups built (arena/_speedups.py) it prints the compiled step against raw,
 then this breakdown from the pure Python build (compiled classes cannot be patched with stubs).
