@@ -3,10 +3,9 @@
 cimport cython
 
 cdef class ObservationPacker:
-    cdef public list keys, slices, _names, _vector, _sizes
+    cdef public list keys, slices, _names, _sizes
     cdef public object space
 
-    @cython.locals(k=int, flat=list, names=list, vector=list)
     cpdef list flat(self, dict raw)
 
 @cython.locals(values=list, out=list, u=double)

@@ -18,9 +18,8 @@ from .worldspec import WorldSpec
 
 
 class ObservationPacker:
-    """A robot's observation space, and raw readings -> fresh float32 arrays (one buffer per step,
-    a view per key, so no observation shares memory with an earlier one). Shared by the
-    Gymnasium and PettingZoo envs."""
+    """A robot's observation space, and raw readings -> fresh float32 arrays every step (so no
+    observation shares memory with an earlier one). Shared by the Gymnasium and PettingZoo envs."""
 
     def __init__(self, robot):
         self.keys = robot.obs_keys()
@@ -29,33 +28,32 @@ class ObservationPacker:
         self.slices = [(k.key, int(e - n), int(e)) for k, n, e in zip(self.keys, sizes, ends, strict=True)]
         self.space = spaces.Dict({k.key: spaces.Box(k.low, k.high, k.shape or (1,), np.float32) for k in self.keys})
         self._names = [k.key for k in self.keys]
-        self._vector = [bool(k.shape) for k in self.keys]
         self._sizes = [b - a for _, a, b in self.slices]
 
     def flat(self, raw: dict) -> list[float]:
-        """Raw readings as one list in key order (what the batched vector env writes)."""
-        flat, names, vector = [], self._names, self._vector
-        for k in range(len(names)):
-            if vector[k]:
-                flat.extend(raw[names[k]])
-            else:
-                flat.append(raw[names[k]])
-        return flat
+        """Raw readings as one list in key order."""
+        return flatten(raw, self._names, self._sizes)
 
     def __call__(self, raw: dict) -> dict:
         return pack(raw, self._names, self._sizes)
 
 
-def _pack(raw: dict, names: list[str], sizes: list[int]) -> dict:
-    """{key: float32 array} from raw readings: one fresh buffer, a view per key (so nothing
-    shares memory with an earlier observation). arena._fastpath.pack is the compiled twin."""
+def flatten(raw: dict, names: list[str], sizes: list[int]) -> list[float]:
+    """The readings of the named keys as one list, in that order (a key of size > 1 holds a
+    sequence of readings)."""
     flat = []
     for name, n in zip(names, sizes, strict=True):
         if n > 1:
             flat.extend(raw[name])
         else:
             flat.append(raw[name])
-    buf = np.array(flat, dtype=np.float32)
+    return flat
+
+
+def _pack(raw: dict, names: list[str], sizes: list[int]) -> dict:
+    """{key: float32 array} from raw readings: one fresh buffer, a view per key.
+    arena._fastpath.pack is the compiled twin (there each key gets its own array)."""
+    buf = np.array(flatten(raw, names, sizes), dtype=np.float32)
     obs, a = {}, 0
     for name, n in zip(names, sizes, strict=True):
         obs[name] = buf[a:a + n]

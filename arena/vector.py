@@ -28,6 +28,7 @@ from gymnasium.error import ResetNeeded
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
+from .env import flatten
 from .errors import ArenaError
 
 SPIN_S = 0.002  # how long a side polls for the other's signal before sleeping
@@ -54,13 +55,7 @@ def _await(fd: int) -> bytes:
 
 def _write_row(out: np.ndarray, row: int, raw: dict, names: list[str], sizes: list[int]) -> None:
     """Raw readings into row `row` of a float32 table, in observation key order."""
-    flat = []
-    for name, n in zip(names, sizes, strict=True):
-        if n > 1:
-            flat.extend(raw[name])
-        else:
-            flat.append(raw[name])
-    out[row] = flat
+    out[row] = flatten(raw, names, sizes)
 
 
 def _split_columns(table: np.ndarray, names: list[str], sizes: list[int]) -> dict:
