@@ -111,12 +111,21 @@ def box(mode, tmp_path):
     assert _marked(token) == [], "sandbox processes survived close()"
     uids = {sb._uid for sb in made} - {None}
     stray = [e.path for d in WORLD_WRITABLE if os.path.isdir(d) for e in os.scandir(d)
-             if token in e.name or e.stat(follow_symlinks=False).st_uid in uids]  # fmt: skip
+             if token in e.name or _owner(e) in uids]  # fmt: skip
     stray += [sb._tmp for sb in made if sb._tmp and os.path.exists(sb._tmp)]
     assert stray == [], "files were left outside the sandbox"
     assert _arena_state() == before, "the arena leaked fds or threads, or cgroups were left"
     leftovers = {p.name for p in tmp_path.iterdir()} - {f"child{i}.py" for i in range(len(made))}
     assert leftovers <= {"secret.txt", "policy"}, f"something was written outside the sandbox: {leftovers}"
+
+
+def _owner(entry: os.DirEntry) -> int | None:
+    """The uid owning a directory entry, or None if it is already gone: other tests (and other
+    xdist workers) create and remove their own files in /tmp while this one looks."""
+    try:
+        return entry.stat(follow_symlinks=False).st_uid
+    except FileNotFoundError:
+        return None
 
 
 def _fails(
