@@ -1,6 +1,7 @@
 """The batched vector env: gymnasium's vector API, seeds that do not depend on the split."""
 
 import os
+import signal
 
 import gymnasium as gym
 import numpy as np
@@ -93,7 +94,9 @@ def test_a_worker_dying_mid_step_is_a_clear_error_and_closes_everything():
 
     envs = BatchedVectorEnv(2, workers=2, world="line-follow")
     envs.reset(seed=0)
-    _signal(envs._links[0][1].fileno(), STEP)  # the worker is stepping ...
+    # stopped first, so it cannot finish the step (about 0.1 ms) before the kill lands
+    os.kill(envs._procs[0].pid, signal.SIGSTOP)
+    _signal(envs._links[0][1].fileno(), STEP)  # the worker is asked to step ...
     envs._procs[0].kill()  # ... and dies before it answers
     envs._procs[0].join()
     with pytest.raises(ArenaError, match="worker process died"):
