@@ -82,9 +82,19 @@ def clean_action(action, n: int) -> list[float]:
     return out
 
 
-def max_deg_s(robot, port: str) -> float:
-    """A motor's top speed in deg/s: what a speed action of 1 asks for."""
-    return math.degrees(robot.motors[port].model.max_speed)
+class ActionMap:
+    """A cleaned action (plain floats in port order, see clean_action) -> the robot's motor
+    commands: duties (action_mode "duty"), or speed targets through the brick's regulation in
+    units of each motor's top speed ("speed"). Shared by the Gymnasium and PettingZoo envs."""
+
+    def __init__(self, robot, action_mode: str):
+        self.ports, self.duty = robot.ports, action_mode == "duty"
+        self.max_deg_s = [math.degrees(robot.motors[p].model.max_speed) for p in self.ports]
+
+    def __call__(self, a: list[float]) -> dict:
+        if self.duty:
+            return dict(zip(self.ports, a, strict=True))
+        return {p: {"run": u * s} for p, u, s in zip(self.ports, a, self.max_deg_s, strict=True)}
 
 
 def score_info(match: Match, player: int) -> dict:
@@ -165,9 +175,7 @@ class ArenaEnv(gym.Env):
         self.keys = self._obs.keys
         self.observation_space = self._obs.space
         self.action_space = spaces.Box(-1.0, 1.0, (len(self.robot.ports),), np.float32)
-        # what step() needs every call, looked up once
-        self._ports, self._n_actions, self._duty = self.robot.ports, len(self.robot.ports), action_mode == "duty"
-        self._max_deg_s = [max_deg_s(self.robot, p) for p in self._ports]
+        self._n_actions, self._commands = len(self.robot.ports), ActionMap(self.robot, action_mode)
         self._topdown: TopDown | None = None
         self._window = None
 
@@ -192,11 +200,7 @@ class ArenaEnv(gym.Env):
     def step_raw(self, action):
         """step(), with the observation as raw readings (self.packer packs them)."""
         a = clean_action(action, self._n_actions)
-        if self._duty:
-            cmds = dict(zip(self._ports, a, strict=True))
-        else:
-            cmds = {p: {"run": u * s} for p, u, s in zip(self._ports, a, self._max_deg_s, strict=True)}
-        out = self.step_commands(cmds)
+        out = self.step_commands(self._commands(a))
         if not self.shaping:
             return out
         obs, reward, terminated, truncated, info = out
@@ -204,12 +208,6 @@ class ArenaEnv(gym.Env):
         reward += self._shape(arr, info)
         self._last_action = arr
         return obs, reward, terminated, truncated, info
-
-    @staticmethod
-    def clean_action(action, n: int) -> list[float]:
-        """An action -> n plain floats: NaN means "no command" (0), the rest is clipped to [-1, 1]
-        (so infinities saturate)."""
-        return clean_action(action, n)
 
     SHAPING_TERMS = ("energy", "smoothness")
 
@@ -227,13 +225,6 @@ class ArenaEnv(gym.Env):
             info[f"shaping/{name}"] = v
             total += w * v
         return total
-
-    @staticmethod
-    def commands_from_action(robot, a, action_mode: str) -> dict:
-        """A clipped action (floats in port order) -> motor commands (duty, or regulated speed)."""
-        if action_mode == "duty":
-            return {p: float(u) for p, u in zip(robot.ports, a, strict=True)}
-        return {p: {"run": float(u) * max_deg_s(robot, p)} for p, u in zip(robot.ports, a, strict=True)}
 
     def step_commands(self, commands: dict):
         """One control period with brick-level motor commands (see Motor.command); returns the raw

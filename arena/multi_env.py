@@ -13,7 +13,7 @@ from gymnasium import spaces
 from pettingzoo import ParallelEnv
 
 from .draw import TopDown
-from .env import ArenaEnv, ObservationPacker, score_info
+from .env import ActionMap, ObservationPacker, clean_action, score_info
 from .match import Match
 from .robotspec import RobotSpec
 from .sim import CONTROL_DT, PHYSICS_DT
@@ -37,10 +37,11 @@ class ArenaParallelEnv(ParallelEnv):
         self.render_mode, self.action_mode = render_mode, action_mode
         self.possible_agents = [f"p{i}" for i in range(self.match.players)]
         self.agents: list[str] = []
-        self._spaces = {}
+        self._spaces, self._commands = {}, {}
         for name, robot in zip(self.possible_agents, self.match.robots, strict=True):
             packer = ObservationPacker(robot)
             self._spaces[name] = (packer, packer.space, spaces.Box(-1.0, 1.0, (len(robot.ports),), np.float32))
+            self._commands[name] = ActionMap(robot, action_mode)
         self._topdown = None
 
     def observation_space(self, agent: str):
@@ -69,11 +70,11 @@ class ArenaParallelEnv(ParallelEnv):
             if a is None:
                 cmds.append({})
                 continue
-            a = np.clip(np.nan_to_num(np.asarray(a, dtype=np.float64).reshape(-1), nan=0.0, posinf=1.0, neginf=-1.0),
-                        -1.0, 1.0)
-            if a.shape != (len(robot.ports),):
-                raise ValueError(f"action for {agent} has shape {a.shape}, expected {(len(robot.ports),)}")
-            cmds.append(ArenaEnv.commands_from_action(robot, a, self.action_mode))
+            try:
+                a = clean_action(a, len(robot.ports))
+            except ValueError as exc:
+                raise ValueError(f"{agent}: {exc}") from None
+            cmds.append(self._commands[agent](a))
         obs = self.match.step(cmds)
         rewards = {}
         for i, agent in enumerate(self.possible_agents):

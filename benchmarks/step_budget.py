@@ -38,10 +38,10 @@ def without_device_models(env: ArenaEnv):
     count = [0]
 
     def control(self):
-        sim.joint_states(self.body, self.joints)
+        sim.joint_angles(self.body, self.joints)
 
     def physics(self):
-        sim.joint_states(self.body, self.joints)
+        sim.joint_speeds(self.body, self.joints)
         sim.drive_joints(self.body, self.joints, [5.0] * n_joints, [0.2] * n_joints)
 
     def sense(self, t, mat, ambient):
