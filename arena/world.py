@@ -9,6 +9,7 @@ episode.
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass, replace
 from functools import cached_property
 
@@ -276,16 +277,38 @@ def _place_objects(spec: WorldSpec, rng: np.random.Generator) -> list[Placement]
     return out
 
 
+# Drawn mats, shared by every World in this process (a tournament worker builds a new Match, so a
+# new World, for each match): (what the mat is drawn from, layout.mat_key) -> Mat. Mats are read
+# only once drawn. Least recently used first.
+_MATS: dict[tuple, Mat] = {}
+MAT_CACHE = 8
+
+
+def _mat_source(spec: WorldSpec) -> str:
+    """Everything draw_mat reads from a world spec besides the layout's paths, as one string (the
+    specs are frozen dataclasses of plain values, so equal reprs mean equal mats); a picture is
+    named with its size and modification time, so an edited picture is drawn again."""
+    picture = None
+    if spec.mat_image:
+        try:
+            st = os.stat(spec.mat_image)
+            picture = (spec.mat_image, st.st_size, st.st_mtime_ns)
+        except OSError:
+            picture = (spec.mat_image, spec.file)  # draw_mat reports the unreadable picture
+    return repr((spec.mat_size, spec.mat_resolution, spec.mat_color, picture, spec.areas, spec.zones, spec.paths))
+
+
 class World:
     """A world file made ready for the simulator. The mat is a function of the layout, drawn once per
-    distinct layout (cached by its key), so a world without path randomisation draws it once."""
+    distinct layout (cached by its key, across every World of this process), so a world without
+    path randomisation draws it once."""
 
-    MAT_CACHE = 8
+    MAT_CACHE = MAT_CACHE
 
     def __init__(self, spec: WorldSpec):
         self.spec = spec
         self.paths = {p.id: build_path(p) for p in spec.paths}  # the file's own geometry (variant 0)
-        self._mats: dict[tuple, Mat] = {}
+        self._mat_source = _mat_source(spec)
         self._path_cache: dict[tuple, TrackPath] = {}
         self.default_layout = self._layout_from(self.paths, (), [], self._fixed_objects(), self._fixed_starts())
         self.ambient = spec.ambient
@@ -296,11 +319,13 @@ class World:
         return self.mat_for(self.default_layout)
 
     def mat_for(self, layout: Layout) -> Mat:
-        m = self._mats.get(layout.mat_key)
+        key = (self._mat_source, layout.mat_key)
+        m = _MATS.pop(key, None)
         if m is None:
-            if len(self._mats) >= self.MAT_CACHE:
-                self._mats.pop(next(iter(self._mats)))
-            m = self._mats[layout.mat_key] = draw_mat(self.spec, layout.paths)
+            m = draw_mat(self.spec, layout.paths)
+            while len(_MATS) >= MAT_CACHE:
+                _MATS.pop(next(iter(_MATS)))
+        _MATS[key] = m  # now the most recently used
         return m
 
     # -- the seeded layout ---------------------------------------------------------------------------

@@ -231,6 +231,20 @@ def test_mat_is_drawn_once_for_a_fixed_world_and_per_layout_when_the_line_moves(
     m.close()
 
 
+def test_worlds_of_one_spec_share_its_drawn_mat_and_a_changed_spec_draws_its_own(root):
+    from dataclasses import replace
+
+    spec = load_world(root / "worlds" / "line-follow.toml")
+    a, b = World(spec), World(load_world(root / "worlds" / "line-follow.toml"))  # a new match's World
+    assert a.mat_for(a.default_layout) is b.mat_for(b.default_layout)  # drawn once in this process
+    for changed in (replace(spec, mat_color=(250, 250, 0)), replace(spec, mat_resolution=spec.mat_resolution * 2),
+                    replace(spec, paths=(replace(spec.paths[0], width=spec.paths[0].width + 4),))):
+        c = World(changed)
+        mat = c.mat_for(c.default_layout)
+        assert mat is not a.mat_for(a.default_layout)
+        assert mat.rgb.shape != a.mat.rgb.shape or not np.array_equal(mat.rgb, a.mat.rgb)
+
+
 def test_path_variants_pick_one_of_the_lists(tmp_path, root):
     text = (root / "worlds" / "line-follow.toml").read_text().replace(
         'closed = true\nwidth = 20',
