@@ -115,7 +115,9 @@ class Robot:
         """Place the robot with its origin at (x, y) on the ground facing `heading` (rad).
         rng_devices: one generator per device; battery_rng: the brick's own (voltage reading noise)."""
         self.sim = sim
-        self._cast = sim.rays  # the bound method the ultrasonic casts its rays with
+        # the bound method the ultrasonic casts its rays with, taken from the untyped argument:
+        # compiled, `self.sim.rays` (a typed Sim) would become a C function wrapper without self
+        self._cast = sim.rays
         quat = quat_from_rpy((0.0, 0.0, heading))
         com = matrix(quat) @ self.asm.com
         self.body = sim.add_body(self.asm.base, self.asm.links, (x + com[0], y + com[1], com[2] + 0.0005), quat)
