@@ -314,18 +314,6 @@ class SensorFrame:
         self.xx, self.xy, self.xz = (float(v) for v in x_axis)
         self.zx, self.zy, self.zz = (float(v) for v in z_axis)
 
-    @property
-    def pos(self) -> tuple[float, float, float]:
-        return (self.px, self.py, self.pz)
-
-    @property
-    def x_axis(self) -> tuple[float, float, float]:
-        return (self.xx, self.xy, self.xz)
-
-    @property
-    def z_axis(self) -> tuple[float, float, float]:
-        return (self.zx, self.zy, self.zz)
-
 
 # Nominal colours as 0..1 tuples, for the nearest-colour rule.
 _NOMINAL = [(int(cid), tuple(c / 255.0 for c in rgb)) for cid, rgb in COLOR_RGB.items()]

@@ -3,10 +3,8 @@
 cimport cython
 
 cdef class ObservationPacker:
-    cdef public list keys, slices, _names, _sizes
+    cdef public list keys, names, sizes
     cdef public object space
-
-    cpdef list flat(self, dict raw)
 
 @cython.locals(values=list, out=list, u=double)
 cpdef list clean_action(object action, int n)

@@ -23,19 +23,12 @@ class ObservationPacker:
 
     def __init__(self, robot):
         self.keys = robot.obs_keys()
-        sizes = [int(np.prod(k.shape or (1,))) for k in self.keys]
-        ends = np.cumsum(sizes)
-        self.slices = [(k.key, int(e - n), int(e)) for k, n, e in zip(self.keys, sizes, ends, strict=True)]
         self.space = spaces.Dict({k.key: spaces.Box(k.low, k.high, k.shape or (1,), np.float32) for k in self.keys})
-        self._names = [k.key for k in self.keys]
-        self._sizes = [b - a for _, a, b in self.slices]
-
-    def flat(self, raw: dict) -> list[float]:
-        """Raw readings as one list in key order."""
-        return flatten(raw, self._names, self._sizes)
+        self.names = [k.key for k in self.keys]
+        self.sizes = [int(np.prod(k.shape or (1,))) for k in self.keys]  # readings per key
 
     def __call__(self, raw: dict) -> dict:
-        return pack(raw, self._names, self._sizes)
+        return pack(raw, self.names, self.sizes)
 
 
 def flatten(raw: dict, names: list[str], sizes: list[int]) -> list[float]:

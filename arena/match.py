@@ -170,8 +170,8 @@ class Match:
     def terminated(self) -> bool:
         if self.scorer._finished:
             return True
-        for r in self.robots:  # a loop, not any(): this is read every step
-            if r.pose.up < TOPPLED_UP:
+        for i in range(len(self.robots)):  # a loop, not any(): this is read every step
+            if self.toppled(i):
                 return True
         return False
 

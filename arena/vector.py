@@ -109,7 +109,7 @@ class _Share:
         self.info_keys = self.envs[0].info_keys()
 
     def _write(self, buf: _Buffers, row: int, env, raw: dict, info: dict) -> None:
-        write_row(buf.obs, row, raw, env.packer._names, env.packer._sizes)
+        write_row(buf.obs, row, raw, env.packer.names, env.packer.sizes)
         info_row = buf.info[row]
         for j, k in enumerate(self.info_keys):
             info_row[j] = info.get(k, 0.0)
@@ -182,11 +182,10 @@ class BatchedVectorEnv(VectorEnv):
         self._local = _Share(self._rows[0], env_kwargs)  # a bad world file raises here, plainly
         first = self._local.envs[0]
         self.single_observation_space, self.single_action_space = first.observation_space, first.action_space
-        self._slices = first.packer.slices
-        self._names, self._sizes = first.packer._names, first.packer._sizes
+        self._names, self._sizes = first.packer.names, first.packer.sizes
         self._info_keys = self._local.info_keys
         ctx = mp.get_context("spawn")  # never fork a process that may hold a physics client
-        self._buf = _Buffers.create(ctx, self.num_envs, self.single_action_space.shape[0], self._slices[-1][2],
+        self._buf = _Buffers.create(ctx, self.num_envs, self.single_action_space.shape[0], sum(self._sizes),
                                     len(self._info_keys))
         for w, rows in enumerate(self._rows[1:], start=1):
             conn, child_conn = ctx.Pipe()

@@ -303,8 +303,6 @@ class World:
     distinct layout (cached by its key, across every World of this process), so a world without
     path randomisation draws it once."""
 
-    MAT_CACHE = MAT_CACHE
-
     def __init__(self, spec: WorldSpec):
         self.spec = spec
         self.paths = {p.id: build_path(p) for p in spec.paths}  # the file's own geometry (variant 0)
@@ -348,7 +346,7 @@ class World:
             pkey = (p.id, pts.tobytes())
             tp = self._path_cache.get(pkey)
             if tp is None:
-                if len(self._path_cache) >= 4 * self.MAT_CACHE:
+                if len(self._path_cache) >= 4 * MAT_CACHE:
                     self._path_cache.pop(next(iter(self._path_cache)))
                 tp = self._path_cache[pkey] = build_path(replace(p, points=tuple(map(tuple, pts))))
             paths[p.id] = tp
