@@ -39,4 +39,4 @@ bench-tournament: $(STAMP)
 
 clean:
 	rm -rf $(VENV) arena-results .pytest_cache build
-	rm -f arena/*.so arena/*.c arena/.*.part  # the compiled speedups (python -m arena._build --clean)
+	find arena \( -name '*.so' -o -name '*.c' -o -name '.*.part' \) -delete  # the compiled speedups (python -m arena._build --clean)

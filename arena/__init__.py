@@ -2,7 +2,7 @@
 
 __version__ = "0.1.0"
 
-from . import _speedups  # noqa: E402 - before any module it may compile is imported
+from arena import _speedups  # noqa: E402 - before any module it may compile is imported
 
 _speedups.install()
 
@@ -11,9 +11,9 @@ def _register() -> None:
     """Register every bundled world as a Gymnasium id (arena/<Id>), e.g. arena/LineFollow-v0."""
     from gymnasium.envs.registration import register, registry
 
-    from .content import listing
-    from .errors import ArenaError
-    from .worldspec import load_world
+    from arena.content import listing
+    from arena.errors import ArenaError
+    from arena.world.spec import load_world
 
     for wf in listing("worlds"):
         try:
@@ -22,8 +22,8 @@ def _register() -> None:
             continue  # `arena check` reports broken world files; importing must not fail
         env_id = f"arena/{spec.id}"
         if env_id not in registry:
-            register(id=env_id, entry_point="arena.env:ArenaEnv", kwargs={"world": str(wf)},
-                     vector_entry_point="arena.vector:BatchedVectorEnv", max_episode_steps=None,
+            register(id=env_id, entry_point="arena.envs.single:ArenaEnv", kwargs={"world": str(wf)},
+                     vector_entry_point="arena.envs.vector:BatchedVectorEnv", max_episode_steps=None,
                      disable_env_checker=False)
 
 

@@ -14,7 +14,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from ._speedups import COMPILED, HERE, LEAVES, extension, stale
+from arena._speedups import COMPILED, HERE, LEAVES, extension, source, stale
 
 
 def clean() -> None:
@@ -22,7 +22,7 @@ def clean() -> None:
         ext = extension(name)
         if ext is not None:
             ext.unlink()
-        (HERE / f"{name}.c").unlink(missing_ok=True)
+        source(name, ".c").unlink(missing_ok=True)
 
 
 def build(jobs: int = 2) -> bool:
@@ -35,7 +35,7 @@ def build(jobs: int = 2) -> bool:
               "the pure Python modules will run", file=sys.stderr)
         return False
     clean()
-    sources = [(f"arena.{n}", HERE / f"{n}.py") for n in COMPILED] + [(f"arena.{n}", HERE / f"{n}.pyx") for n in LEAVES]
+    sources = [(f"arena.{n}", source(n, ".py")) for n in COMPILED] + [(f"arena.{n}", source(n, ".pyx")) for n in LEAVES]
     import numpy  # _fastpath makes numpy arrays through numpy's C API
 
     exts = [Extension(name, [str(src)], include_dirs=[numpy.get_include()],
@@ -51,9 +51,10 @@ def build(jobs: int = 2) -> bool:
         cmd.run()
         for name, _src in sources:  # copy in place only when every module built
             built = Path(cmd.get_ext_fullpath(name))
-            part = HERE / f".{built.name}.part"
+            dest = HERE.parent / built.relative_to(tmp)  # arena/kit/devices.<abi>.so
+            part = dest.with_name(f".{built.name}.part")
             shutil.copy2(built, part)
-            os.replace(part, HERE / built.name)  # a new file: a process that loaded the old one is unharmed
+            os.replace(part, dest)  # a new file: a process that loaded the old one is unharmed
     except Exception as exc:  # noqa: BLE001 - any build failure leaves the pure Python package
         clean()
         print(f"arena: speedups not built ({type(exc).__name__}: {exc}); the pure Python modules will run",
@@ -62,7 +63,7 @@ def build(jobs: int = 2) -> bool:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
         for name in COMPILED + LEAVES:
-            (HERE / f"{name}.c").unlink(missing_ok=True)
+            source(name, ".c").unlink(missing_ok=True)
     print(f"arena: compiled {len(sources)} modules in place ({', '.join(n for n, _ in sources)})")
     return True
 

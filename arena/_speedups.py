@@ -17,15 +17,22 @@ import sys
 import warnings
 from pathlib import Path
 
-COMPILED = ("devices", "robot", "mat", "scoring", "world", "match", "env", "sim")  # .py + .pxd
+# arena.<name>, each a .py with a .pxd beside it (world.scene has no .pxd: its module is compiled
+# as it is, for the interpreter overhead it saves)
+COMPILED = ("kit.devices", "robot.body", "world.mat", "world.scoring", "world.scene", "match", "envs.single", "sim")
 LEAVES = ("_fastpath",)  # .pyx, each with a pure Python twin in the module that imports it
 HERE = Path(__file__).resolve().parent
+
+
+def source(name: str, suffix: str) -> Path:
+    """arena.<name>'s file with this suffix: source("kit.devices", ".pxd") is arena/kit/devices.pxd."""
+    return HERE.joinpath(*name.split(".")).with_suffix(suffix)
 
 
 def extension(name: str) -> Path | None:
     """The compiled module for arena.<name> next to its source, if built."""
     for suffix in importlib.machinery.EXTENSION_SUFFIXES:
-        p = HERE / f"{name}{suffix}"
+        p = source(name, suffix)
         if p.exists():
             return p
     return None
@@ -39,7 +46,7 @@ def stale() -> list[str]:
         if ext is None:
             continue
         built = ext.stat().st_mtime
-        for src in (HERE / f"{name}.py", HERE / f"{name}.pxd", HERE / f"{name}.pyx"):
+        for src in (source(name, ".py"), source(name, ".pxd"), source(name, ".pyx")):
             if src.exists() and src.stat().st_mtime > built:
                 out.append(name)
                 break
@@ -55,7 +62,7 @@ class _SourceOnly:
     def find_spec(self, fullname, path=None, target=None):
         if fullname not in self.names:
             return None
-        src = HERE / f"{fullname.rsplit('.', 1)[1]}.py"
+        src = source(fullname.split(".", 1)[1], ".py")
         if not src.exists():  # a leaf loop module: no source twin, so the import fails and the
             return _missing(fullname)  # importer falls back to its numpy version
         return importlib.util.spec_from_file_location(fullname, src)
@@ -67,9 +74,9 @@ def _missing(fullname):
 
 def active() -> bool:
     """True when the compiled modules are the ones in use."""
-    mod = sys.modules.get("arena.devices")
+    mod = sys.modules.get("arena.kit.devices")
     if mod is None:
-        import arena.devices as mod  # noqa: PLC0415
+        import arena.kit.devices as mod
     return Path(mod.__file__).suffix != ".py"
 
 

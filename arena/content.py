@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .errors import NotFoundError
+from arena.errors import NotFoundError
 
 KINDS = {"robots": ".toml", "worlds": ".toml", "agents": ""}
 

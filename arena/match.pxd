@@ -1,7 +1,7 @@
 # Cython declarations for match.py (pure Python mode); see devices.pxd.
 cimport cython
-from arena.robot cimport Pose, Robot
-from arena.scoring cimport Scorer
+from arena.robot.body cimport Pose, Robot
+from arena.world.scoring cimport Scorer
 from arena.sim cimport Sim
 
 cdef class Match:

@@ -11,13 +11,13 @@ from pathlib import Path
 
 import numpy as np
 
-from .content import resolve
-from .robot import Robot
-from .robotspec import RobotSpec, load_robot
-from .scoring import TOPPLED_UP, ObjectState, RobotState, Scorer, Snapshot
-from .sim import CONTROL_DT, PHYSICS_DT, Sim, yaw_of
-from .world import World
-from .worldspec import WorldSpec, check_robot_fits, load_world
+from arena.content import resolve
+from arena.robot.body import Robot
+from arena.robot.spec import RobotSpec, load_robot
+from arena.sim import CONTROL_DT, PHYSICS_DT, Sim, yaw_of
+from arena.world.scene import World
+from arena.world.scoring import TOPPLED_UP, ObjectState, RobotState, Scorer, Snapshot
+from arena.world.spec import WorldSpec, check_robot_fits, load_world
 
 __all__ = ["Match", "TOPPLED_UP", "load_robot_spec", "load_world_spec"]
 
@@ -141,7 +141,7 @@ class Match:
     def place_robot(self, player: int, x: float, y: float, heading: float) -> None:
         """Teleport a robot (m, rad; upright, at rest) and refresh its cached pose. For tests and
         tools that set up a situation; a run never calls it."""
-        from .sim import matrix, quat_from_rpy
+        from arena.sim import matrix, quat_from_rpy
 
         r = self.robots[player]
         quat = quat_from_rpy((0.0, 0.0, heading))
@@ -153,7 +153,7 @@ class Match:
 
     def place_object(self, object_id: str, x: float, y: float, yaw: float = 0.0) -> None:
         """Teleport an object (m, rad) keeping its height and tilt; at rest."""
-        from .sim import quat_from_rpy
+        from arena.sim import quat_from_rpy
 
         k = self.layout.object_ids.index(object_id)
         b = self.object_bodies[k]

@@ -8,7 +8,7 @@ import importlib.util
 import time
 from pathlib import Path
 
-from arena.env import ArenaEnv
+from arena.envs.single import ArenaEnv
 
 ROOT = Path(__file__).resolve().parent.parent
 LINE_FOLLOWER = ROOT / "agents" / "line_follower"

@@ -4,8 +4,8 @@ Prints no-load speed at 9 V and 7.2 V, stall torque, and speed under the running
 published value beside each. Usage: python benchmarks/motors.py
 """
 
-from arena.bench import MotorBench
-from arena.catalogue import catalogue
+from arena.kit.bench import MotorBench
+from arena.kit.catalogue import catalogue
 
 
 def main() -> None:

@@ -1,4 +1,4 @@
-"""Start cost and JSON-lines round trip of arena.sandbox, per isolation mode.
+"""Start cost and JSON-lines round trip of arena.controllers.sandbox, per isolation mode.
 
     python benchmarks/sandbox_roundtrip.py [--starts 10] [--messages 2000]
 
@@ -6,10 +6,10 @@ Start cost = Sandbox.start() until the first reply of a child that imports only 
 (interpreter start + isolation setup), median of --starts runs. Round trip = one request()
 of a small observation-sized message, median over --messages.
 
-Then, with bwrap, the round trip for each placement of arena.runner.placement, with 100 us of
+Then, with bwrap, the round trip for each placement of arena.controllers.runner.placement, with 100 us of
 busy work in the arena between requests (as a control step would have): the child on the
 arena's CPU, on another CPU sleeping between messages, and on another CPU polling for them
-(agent_host.LineReader, as `arena run` does when a core is spare).
+(arena.controllers.host.LineReader, as `arena run` does when a core is spare).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from arena.sandbox import Limits, Sandbox, _world_executable, bwrap_usable  # noqa: E402
+from arena.controllers.sandbox import Limits, Sandbox, _world_executable, bwrap_usable  # noqa: E402
 
 CHILD = """\
 import json, sys
@@ -79,7 +79,7 @@ def bench(mode: str, script: Path, starts: int, messages: int) -> str:
 POLLING_CHILD = """\
 import json, os, sys
 sys.path.insert(0, {arena!r})
-from agent_host import LineReader
+from host import LineReader
 lines = LineReader(0, spin={spin!r})
 while line := lines.readline():
     os.write(1, (json.dumps({{"action": [0.0, 0.0], "echo": json.loads(line)["t"]}}) + "\\n").encode())
@@ -88,7 +88,7 @@ while line := lines.readline():
 
 def placement_bench(script_dir: Path, arena_cpu: int, child_cpu: int, spin: bool, messages: int) -> float:
     """Median round trip (us) with the arena on arena_cpu and the child on child_cpu."""
-    arena_dir = Path(__file__).resolve().parents[1] / "arena"
+    arena_dir = Path(__file__).resolve().parents[1] / "arena" / "controllers"
     script = script_dir / f"child_{child_cpu}_{spin}.py"
     script.write_text(POLLING_CHILD.format(arena=str(arena_dir), spin=spin))
     before = os.sched_getaffinity(0)

@@ -3,7 +3,7 @@
 Prints the median (of several runs) real-time factor of:
 - the in-process loop: ArenaEnv.step_commands(controller.act(obs)), as an RL policy would run;
 - `arena run`: the controller in its own sandboxed process (JSON lines over pipes), on a core of
-  its own when there is a spare one (the default placement, see arena.runner.placement);
+  its own when there is a spare one (the default placement, see arena.controllers.runner.placement);
 - the same with everything on one CPU, as in a tournament worker;
 their ratios (target >= 0.7 for `arena run`), and the per-step cost the sandbox adds.
 
@@ -18,7 +18,7 @@ import statistics
 
 from _inprocess import LINE_FOLLOWER, line_follower_episode
 
-from arena.runner import run_episode
+from arena.controllers.runner import run_episode
 
 
 def in_process() -> tuple[float, float, int]:

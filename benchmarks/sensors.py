@@ -15,8 +15,8 @@ import time
 
 import numpy as np
 
-from arena.devices import ColorSensor, GyroSensor, TouchSensor, UltrasonicSensor
-from arena.env import ArenaEnv
+from arena.envs.single import ArenaEnv
+from arena.kit.devices import ColorSensor, GyroSensor, TouchSensor, UltrasonicSensor
 
 
 def per_call_us(fn, n: int, repeats: int = 5) -> float:

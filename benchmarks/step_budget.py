@@ -25,8 +25,8 @@ import sys
 from throughput import env_loop, options, query_targets, raw_and_env, raw_loop
 
 from arena import _speedups
-from arena.env import ArenaEnv
-from arena.robot import Robot
+from arena.envs.single import ArenaEnv
+from arena.robot.body import Robot
 
 
 def without_device_models(env: ArenaEnv):

@@ -23,8 +23,8 @@ import pybullet as pb
 from _inprocess import line_follower_episode
 
 from arena import _speedups
-from arena.devices import UltrasonicSensor
-from arena.env import ArenaEnv
+from arena.envs.single import ArenaEnv
+from arena.kit.devices import UltrasonicSensor
 
 
 def query_targets(env: ArenaEnv) -> tuple[list[int], list, list]:

@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _warm(x):
-    import arena.runner  # noqa: F401 - import the engine in the worker
+    import arena.controllers.runner  # noqa: F401 - import the engine in the worker
 
     return x
 
@@ -37,8 +37,8 @@ def main() -> int:
     ap.add_argument("--no-ray", action="store_true")
     args = ap.parse_args()
 
-    from arena import tournament as T
-    from arena.store import Store
+    from arena.compete import tournament as T
+    from arena.compete.store import Store
 
     tmp = Path(tempfile.mkdtemp(prefix="arena-bench-"))
     world = tmp / "bench-line.toml"

@@ -3,7 +3,7 @@
 Prints env steps per second (all sub-envs together), median of several runs, and each one's
 speed-up over one `gymnasium.make` env. The target (>= 1.7x on 2 cores) is for the async vector
 env the arena ids are registered with: `gymnasium.make_vec(id, n,
-vectorization_mode="vector_entry_point")`, i.e. arena.vector.BatchedVectorEnv. gymnasium's own
+vectorization_mode="vector_entry_point")`, i.e. arena.envs.vector.BatchedVectorEnv. gymnasium's own
 AsyncVectorEnv (one env per process, pickled messages every step) is printed for comparison.
 The machine must be otherwise idle for the ratios to mean anything.
 
@@ -55,7 +55,7 @@ def vector(steps: int, n: int, mode: str) -> float:
 
 
 def batched(steps: int, n: int, workers: int) -> float:
-    from arena.vector import BatchedVectorEnv
+    from arena.envs.vector import BatchedVectorEnv
 
     envs = BatchedVectorEnv(n, workers=workers, world="line-follow")
     envs.reset(seed=0)
@@ -79,7 +79,7 @@ def main() -> None:
     for n in (2, 4, 8, 16):
         b = statistics.median(batched(args.steps, n, 2) for _ in range(args.repeats))
         print(f"batched x{n:<2d} (2 workers) : {b:8.0f} steps/s  ({b / one:.2f}x; target >= 1.7x)  "
-              "arena.vector.BatchedVectorEnv, the ids' vector entry point")
+              "arena.envs.vector.BatchedVectorEnv, the ids' vector entry point")
 
 
 if __name__ == "__main__":  # spawned workers re-import this file

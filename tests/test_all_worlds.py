@@ -11,10 +11,10 @@ from gymnasium.utils.env_checker import check_env
 
 import arena  # noqa: F401 - registers the ids
 from arena.content import listing
-from arena.env import ArenaEnv
+from arena.envs.single import ArenaEnv
 from arena.errors import SpecError
-from arena.robotspec import load_robot
-from arena.worldspec import load_world
+from arena.robot.spec import load_robot
+from arena.world.spec import load_world
 
 # Quantities that only change on an event and may rightly stay constant in a short random rollout
 # on an open mat: a bump (pressed), crossing into another colour (the colour id is a class: it

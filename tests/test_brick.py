@@ -5,8 +5,8 @@ import textwrap
 
 import pytest
 
-from arena.runner import ERROR, OK, run_episode
-from arena.sandbox import Limits
+from arena.controllers.runner import ERROR, OK, run_episode
+from arena.controllers.sandbox import Limits
 
 HEAD = """
 from pybricks.hubs import EV3Brick
@@ -162,7 +162,7 @@ def test_program_errors_and_wrong_ports_are_reported(tmp_path):
 def test_the_arena_process_never_sees_the_simulated_pybricks():
     """The shim exists only inside controller processes: it never shadows a pybricks package
     (real, or an IDE stub) installed where the arena runs."""
-    import arena.runner  # noqa: F401
+    import arena.controllers.runner  # noqa: F401
 
     spec = importlib.util.find_spec("pybricks")
     assert spec is None or "arena" not in (spec.origin or "")

@@ -1,6 +1,6 @@
 """Kit parts against the published figures (../shared/specs/kit.md), measured in the physics.
 
-Motors on a test bench (arena.bench), sensors on the rover in small test worlds.
+Motors on a test bench (arena.kit.bench), sensors on the rover in small test worlds.
 """
 
 import math
@@ -8,8 +8,8 @@ import math
 import numpy as np
 import pytest
 
-from arena.bench import MotorBench
-from arena.env import ArenaEnv
+from arena.envs.single import ArenaEnv
+from arena.kit.bench import MotorBench
 
 # -- motors ------------------------------------------------------------------------------------
 
@@ -179,7 +179,7 @@ def test_motor_figures_do_not_depend_on_the_control_period():
 
 def test_reset_angle_command_shifts_the_encoder_not_the_shaft():
     """A controller may send {"reset_angle": deg}; later targets count from the new zero."""
-    from arena.runner import validate_action
+    from arena.controllers.runner import validate_action
 
     assert validate_action({"A": {"reset_angle": 0}}, ["A"]) == {"A": {"reset_angle": 0.0}}
     bench = MotorBench("motor-large")

@@ -73,7 +73,7 @@ def test_parts_and_list(root):
 
 
 def test_determinism_across_processes(root):
-    code = ("from arena.runner import run_episode; r = run_episode('line-follow', 'rover', 'agents/line_follower', "
+    code = ("from arena.controllers.runner import run_episode; r = run_episode('line-follow', 'rover', 'agents/line_follower', "
             "seed=5); print(r.digest, r.score['total'], r.steps)")
     outs = [subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True).stdout
             for _ in range(2)]

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from arena import _speedups
-from arena.devices import _floor, _rint
+from arena.kit.devices import _floor, _rint
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -22,7 +22,7 @@ ROLLOUT = r"""
 import hashlib, json, sys
 import numpy as np
 from arena import _speedups
-from arena.env import ArenaEnv
+from arena.envs.single import ArenaEnv
 out = {"compiled": _speedups.active()}
 for world, mode in (("line-follow", "duty"), ("line-follow", "speed"), ("sumo", "duty"), ("maze", "speed")):
     env = ArenaEnv(world, action_mode=mode)
@@ -62,7 +62,7 @@ def test_rint_and_floor_are_pythons_round_and_floor():
 
 def test_the_compiled_nearest_point_search_is_its_numpy_twin():
     fast = pytest.importorskip("arena._fastpath", reason="the compiled speedups are not built")
-    from arena.world import _nearest_in
+    from arena.world.scene import _nearest_in
 
     rng = np.random.default_rng(1)
     for _ in range(3000):
@@ -77,7 +77,7 @@ def test_the_compiled_nearest_point_search_is_its_numpy_twin():
 
 def test_the_compiled_observation_packer_is_its_numpy_twin():
     fast = pytest.importorskip("arena._fastpath", reason="the compiled speedups are not built")
-    from arena.env import _pack
+    from arena.envs.single import _pack
 
     rng = np.random.default_rng(2)
     names, sizes = ["a", "rgb", "b", "c"], [1, 3, 1, 1]
@@ -97,7 +97,7 @@ def test_the_compiled_observation_packer_is_its_numpy_twin():
 
 def test_the_compiled_vector_table_helpers_are_their_numpy_twins():
     fast = pytest.importorskip("arena._fastpath", reason="the compiled speedups are not built")
-    from arena.vector import _split_columns, _write_row
+    from arena.envs.vector import _split_columns, _write_row
 
     rng = np.random.default_rng(3)
     names, sizes = ["a", "rgb", "b"], [1, 3, 1]
@@ -132,15 +132,16 @@ def test_compiled_and_pure_python_builds_give_identical_rollouts():
 
 def test_a_source_newer_than_its_compiled_module_is_stale(tmp_path, monkeypatch):
     monkeypatch.setattr(_speedups, "HERE", tmp_path)
-    ext = tmp_path / f"devices{_speedups.importlib.machinery.EXTENSION_SUFFIXES[0]}"
-    src = tmp_path / "devices.py"
+    (tmp_path / "kit").mkdir()
+    ext = tmp_path / "kit" / f"devices{_speedups.importlib.machinery.EXTENSION_SUFFIXES[0]}"
+    src = tmp_path / "kit" / "devices.py"
     src.write_text("")
     ext.write_bytes(b"")
     os.utime(src, (1000, 1000))
     os.utime(ext, (2000, 2000))
     assert _speedups.stale() == []
     os.utime(src, (3000, 3000))
-    assert _speedups.stale() == ["devices"]
+    assert _speedups.stale() == ["kit.devices"]
 
 
 def test_a_build_that_fails_to_compile_leaves_the_whole_pure_python_package(tmp_path):
@@ -152,9 +153,9 @@ def test_a_build_that_fails_to_compile_leaves_the_whole_pure_python_package(tmp_
                          text=True, timeout=600)
     assert res.returncode == 0, res.stderr  # not an error: the package is complete without it
     assert "speedups not built" in res.stderr and "pure Python modules will run" in res.stderr
-    assert not list(pkg.glob("*.so")) and not list(pkg.glob("*.c")) and not list(pkg.glob(".*.part"))
+    assert not list(pkg.rglob("*.so")) and not list(pkg.rglob("*.c")) and not list(pkg.rglob(".*.part"))
     check = subprocess.run([sys.executable, "-W", "error::RuntimeWarning", "-c",
-                            "import arena.env, arena._speedups as s; print(s.active(), arena.env.__file__)"],
+                            "import arena.envs.single, arena._speedups as s; print(s.active(), arena.envs.single.__file__)"],
                            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
     assert check.returncode == 0, check.stderr
-    assert check.stdout.split() == ["False", str(pkg / "env.py")]
+    assert check.stdout.split() == ["False", str(pkg / "envs" / "single.py")]

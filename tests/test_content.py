@@ -7,11 +7,11 @@ import sys
 import pytest
 
 from arena.content import listing, resolve
+from arena.controllers.runner import load_agent_manifest
 from arena.errors import NotFoundError
-from arena.robotspec import load_robot
-from arena.runner import load_agent_manifest
-from arena.world import World
-from arena.worldspec import load_world
+from arena.robot.spec import load_robot
+from arena.world.scene import World
+from arena.world.spec import load_world
 
 
 def test_every_robot_and_world_loads(root):

@@ -5,9 +5,9 @@ import math
 import numpy as np
 import pytest
 
-from arena.catalogue import catalogue
-from arena.devices import ColorSensor, MotorModel, SensorFrame
-from arena.mat import Mat
+from arena.kit.catalogue import catalogue
+from arena.kit.devices import ColorSensor, MotorModel, SensorFrame
+from arena.world.mat import Mat
 
 
 @pytest.mark.parametrize("part, rpm, stall_ncm", [("motor-nxt", 170, 50), ("motor-large", 170, 40),

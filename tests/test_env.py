@@ -6,7 +6,7 @@ import pytest
 from gymnasium.utils.env_checker import check_env
 
 import arena  # noqa: F401 - registers arena/<Id>
-from arena.env import ArenaEnv
+from arena.envs.single import ArenaEnv
 
 
 @pytest.fixture(scope="module")
@@ -101,7 +101,7 @@ def test_env_and_runner_agree_on_a_seed(root):
     """The same seed gives the same episode through gymnasium and through `arena run`."""
     import importlib.util
 
-    from arena.runner import run_episode
+    from arena.controllers.runner import run_episode
 
     spec = importlib.util.spec_from_file_location("lf", root / "agents" / "line_follower" / "controller.py")
     mod = importlib.util.module_from_spec(spec)

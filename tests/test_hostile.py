@@ -10,8 +10,8 @@ import threading
 
 import pytest
 
-from arena.runner import ERROR, INVALID, OK, TIMEOUT, run_match
-from arena.sandbox import Limits, bwrap_usable
+from arena.controllers.runner import ERROR, INVALID, OK, TIMEOUT, run_match
+from arena.controllers.sandbox import Limits, bwrap_usable
 
 LIMITS = Limits(init_s=5.0, step_s=0.05, bank_s=0.5)
 BWRAP = bwrap_usable()[0]

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from pettingzoo.test import parallel_api_test, parallel_seed_test
 
-from arena.env import ArenaEnv
-from arena.multi_env import ArenaParallelEnv
+from arena.envs.parallel import ArenaParallelEnv
+from arena.envs.single import ArenaEnv
 
 
 @pytest.fixture()

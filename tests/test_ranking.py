@@ -5,7 +5,7 @@ import sys
 
 import numpy as np
 
-from arena import ranking
+from arena.compete import ranking
 
 
 def row(agent, seed, total, status="OK", players=1, match=None, player=0, world="W-v0", tiebreak=10.0):
@@ -15,7 +15,7 @@ def row(agent, seed, total, status="OK", players=1, match=None, player=0, world=
 
 
 def test_ranking_and_store_never_import_pybullet():
-    code = "import sys, arena.ranking, arena.store, arena.reports; print('pybullet' in sys.modules)"
+    code = "import sys, arena.compete.ranking, arena.compete.store, arena.compete.reports; print('pybullet' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
 

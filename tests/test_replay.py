@@ -9,8 +9,8 @@ import pytest
 import tiny
 from conftest import arena_cmd
 
-from arena import replay
-from arena import tournament as T
+from arena.compete import replay
+from arena.compete import tournament as T
 from arena.errors import ArenaError
 
 

@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 from conftest import ROOT, arena_cmd
 
-from arena.assembly import assemble, centre_of_mass
-from arena.env import ArenaEnv
+from arena.envs.single import ArenaEnv
 from arena.errors import SpecError
-from arena.robotcheck import box_penetration, check_robot
-from arena.robotspec import load_robot, parse_gear, read_robot
-from arena.worldspec import load_world
+from arena.robot.assembly import assemble, centre_of_mass
+from arena.robot.check import box_penetration, check_robot
+from arena.robot.spec import load_robot, parse_gear, read_robot
+from arena.world.spec import load_world
 
 ROBOTS = sorted((ROOT / "robots").glob("*.toml"))
 
@@ -333,7 +333,7 @@ def test_robot_show_draws_and_lists_parts(tmp_path):
 
 
 def test_robot_sheet_has_both_views():
-    from arena.robotdraw import parts_list, robot_sheet
+    from arena.robot.draw import parts_list, robot_sheet
 
     spec = load_robot(ROOT / "robots" / "rover.toml")
     img = robot_sheet(spec)
@@ -347,7 +347,7 @@ def test_robot_sheet_has_both_views():
 def test_urdf_loads_with_same_mass_joints_and_drive_sign(tmp_path, name):
     import pybullet as pb
 
-    from arena.urdf import write_urdf
+    from arena.robot.urdf import write_urdf
 
     asm = assemble(load_robot(ROOT / "robots" / f"{name}.toml"))
     p = run("robot", "urdf", name, "--out", str(tmp_path))

@@ -5,8 +5,8 @@ import textwrap
 
 import pytest
 
-from arena.runner import ERROR, INVALID, OK, TIMEOUT, InvalidAction, run_episode, validate_action
-from arena.sandbox import Limits
+from arena.controllers.runner import ERROR, INVALID, OK, TIMEOUT, InvalidAction, run_episode, validate_action
+from arena.controllers.sandbox import Limits
 
 PORTS = ["B", "C"]
 
@@ -137,7 +137,7 @@ def test_controller_sees_no_arena_environment(tmp_path, monkeypatch):
 
 # -- where the processes run ---------------------------------------------------------------------------
 def test_placement_gives_each_controller_a_spare_core_or_shares_one():
-    from arena.runner import placement
+    from arena.controllers.runner import placement
 
     own = placement(1, allowed={0, 1}, current=1)
     assert (own.arena, own.controllers, own.spin) == (1, (0,), True)
@@ -162,15 +162,15 @@ FOLLOW_AND_TELL = """
 
 @pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs two CPUs")
 def test_a_controller_on_its_own_core_gives_the_same_run_as_one_sharing_the_arenas(tmp_path, monkeypatch):
-    import arena.runner
+    import arena.controllers.runner
 
     a = _agent(tmp_path, FOLLOW_AND_TELL)
     before = os.sched_getaffinity(0)
     arena_cpu = max(before)
-    monkeypatch.setattr(arena.runner, "current_cpu", lambda: arena_cpu)  # where the arena "is"
+    monkeypatch.setattr(arena.controllers.runner, "current_cpu", lambda: arena_cpu)  # where the arena "is"
     spread = run_episode("line-follow", "rover", a, seed=3)
     assert os.sched_getaffinity(0) == before  # the run gives back the CPUs it narrowed to
-    shared = arena.runner.run_match("line-follow", [("rover", a)], seed=3, cpus="shared")[0]
+    shared = arena.controllers.runner.run_match("line-follow", [("rover", a)], seed=3, cpus="shared")[0]
     assert spread.status == shared.status == OK, (spread.reason, shared.reason)
     assert f"cpus [{min(before)}]" in spread.output  # a spare CPU of its own, not the arena's
     assert f"cpus [{arena_cpu}]" in shared.output  # the arena's CPU, as in a tournament
@@ -181,7 +181,7 @@ def test_line_reader_polls_and_sleeps_across_split_lines():
     import threading
     import time
 
-    from arena.agent_host import LineReader
+    from arena.controllers.host import LineReader
 
     for spin in (False, True):
         r, w = os.pipe()
@@ -204,7 +204,7 @@ def test_line_reader_polls_and_sleeps_across_split_lines():
 
 
 def test_an_unknown_cpus_mode_is_named():
-    from arena.runner import run_match
+    from arena.controllers.runner import run_match
 
     with pytest.raises(ValueError, match="cpus must be 'auto' or 'shared'"):
         run_match("line-follow", [(None, "line_follower")], cpus="many")

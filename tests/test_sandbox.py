@@ -1,4 +1,4 @@
-"""Hostile controllers against arena.sandbox, in every isolation mode this machine offers.
+"""Hostile controllers against arena.controllers.sandbox, in every isolation mode this machine offers.
 
 Every test checks the status and reason, and (in the ``box`` fixture) that afterwards no process of
 the sandbox is left, no file descriptor or thread of the arena leaked, and nothing was left in /tmp
@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from arena.sandbox import (
+from arena.controllers.sandbox import (
     WORLD_WRITABLE,
     Limits,
     Sandbox,

@@ -3,9 +3,9 @@
 import pytest
 
 from arena.errors import SpecError
-from arena.scoring import KINDS, ObjectState, RobotState, Scorer, Snapshot
-from arena.world import World
-from arena.worldspec import TERM_KINDS, load_world
+from arena.world.scene import World
+from arena.world.scoring import KINDS, ObjectState, RobotState, Scorer, Snapshot
+from arena.world.spec import TERM_KINDS, load_world
 
 WORLD = '''
 id = "Terms-v0"

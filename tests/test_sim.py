@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from arena.robot import Robot
-from arena.robotspec import load_robot
+from arena.robot.body import Robot
+from arena.robot.spec import load_robot
 from arena.sim import Sim
 
 

@@ -3,9 +3,9 @@
 import pytest
 
 from arena.errors import SpecError
-from arena.robotspec import load_robot
+from arena.robot.spec import load_robot
 from arena.units import parse_length
-from arena.worldspec import load_world
+from arena.world.spec import load_world
 
 
 def test_parse_length_units():
@@ -86,7 +86,7 @@ def test_a_mat_can_be_a_picture(tmp_path, root):
     import imageio.v3 as iio
     import numpy as np
 
-    from arena.env import ArenaEnv
+    from arena.envs.single import ArenaEnv
 
     pic = np.full((140, 200, 3), 250, dtype=np.uint8)
     pic[:, 95:105] = 10  # a 20 mm black band across the middle of a 400 x 280 mm mat
@@ -115,7 +115,7 @@ weight = 0
 
 
 def test_an_unreadable_mat_picture_names_the_key(tmp_path):
-    from arena.world import World
+    from arena.world.scene import World
 
     (tmp_path / "mat.png").write_bytes(b"not a picture at all")
     (tmp_path / "w.toml").write_text('id = "Broken-v0"\ntime_limit = 5.0\n[mat]\nsize = [400, 280]\n'

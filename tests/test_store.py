@@ -1,7 +1,7 @@
 """The results store: idempotent writes, leaderboard order."""
 
-from arena.runner import EpisodeResult
-from arena.store import Store
+from arena.compete.store import Store
+from arena.controllers.runner import EpisodeResult
 
 
 def result(agent, seed, total, tiebreak=10.0, status="OK"):

@@ -13,8 +13,8 @@ import pytest
 import tiny
 from conftest import arena_cmd
 
-from arena.store import Store
-from arena.submissions import MAX_FILE_BYTES, SubmissionError, read_submission, submit
+from arena.compete.store import Store
+from arena.compete.submissions import MAX_FILE_BYTES, SubmissionError, read_submission, submit
 
 ROOT = tiny.ROOT
 

@@ -11,8 +11,8 @@ import pytest
 import tiny
 from conftest import arena_cmd
 
-from arena import tournament as T
-from arena.store import Store
+from arena.compete import tournament as T
+from arena.compete.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 FOLLOWER, BANG = ROOT / "agents" / "line_follower", ROOT / "agents" / "bang_bang"
@@ -64,7 +64,7 @@ def test_play_is_resumable_and_idempotent_and_duels_are_rated(tmp_path, content)
     crashed = [r for r in rows if r["agent"] == "crasher"]
     assert crashed and all(r["status"] == "ERROR" and "boom" in r["reason"] for r in crashed)
     assert store.failures() == []
-    from arena.ranking import leaderboard
+    from arena.compete.ranking import leaderboard
 
     board = leaderboard(rows, n_boot=50)
     assert set(board) == {"LineFollow-v0", "LineDuel-v0", "overall"}

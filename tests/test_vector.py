@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 import arena  # noqa: F401 - registers ids with the batched vector entry point
-from arena.env import ArenaEnv
-from arena.vector import BatchedVectorEnv
+from arena.envs.single import ArenaEnv
+from arena.envs.vector import BatchedVectorEnv
 
 
 def test_make_vec_uses_the_batched_env_and_matches_single_envs():
@@ -89,8 +89,8 @@ def test_a_dead_worker_is_a_clear_error_not_a_hang():
 
 
 def test_a_worker_dying_mid_step_is_a_clear_error_and_closes_everything():
+    from arena.envs.vector import STEP, _signal
     from arena.errors import ArenaError
-    from arena.vector import STEP, _signal
 
     envs = BatchedVectorEnv(2, workers=2, world="line-follow")
     envs.reset(seed=0)

@@ -6,10 +6,10 @@ import math
 import numpy as np
 import pytest
 
+from arena.controllers.runner import OK, run_episode, run_match
 from arena.match import Match, layout_for_seed
-from arena.runner import OK, run_episode, run_match
-from arena.world import World
-from arena.worldspec import load_world
+from arena.world.scene import World
+from arena.world.spec import load_world
 
 IDLE = "class Controller:\n    def act(self, obs):\n        return {}\n"
 

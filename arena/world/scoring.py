@@ -12,8 +12,8 @@ import math
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from .world import Layout, TrackPath, World
-from .worldspec import TermSpec, ZoneSpec
+from arena.world.scene import Layout, TrackPath, World
+from arena.world.spec import TermSpec, ZoneSpec
 
 TOPPLED_UP = 0.3  # a robot whose up axis is this close to horizontal has toppled
 TOUCH_RELEASE = 0.2  # s: a contact must be gone this long before touching again is a new event

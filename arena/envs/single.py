@@ -9,12 +9,12 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from . import opponents
-from .draw import TopDown
-from .match import Match, load_robot_spec, load_world_spec  # noqa: F401 - re-exported for callers
-from .robotspec import RobotSpec
-from .sim import CONTROL_DT, PHYSICS_DT
-from .worldspec import WorldSpec
+from arena.envs import opponents
+from arena.match import Match, load_robot_spec, load_world_spec  # noqa: F401 - re-exported for callers
+from arena.robot.spec import RobotSpec
+from arena.sim import CONTROL_DT, PHYSICS_DT
+from arena.world.draw import TopDown
+from arena.world.spec import WorldSpec
 
 
 class ObservationPacker:
@@ -55,7 +55,7 @@ def _pack(raw: dict, names: list[str], sizes: list[int]) -> dict:
 
 
 try:  # the compiled twin of _pack (each key its own array), when the optional build is present
-    from ._fastpath import pack
+    from arena._fastpath import pack
 except ImportError:
     pack = _pack
 
@@ -268,7 +268,7 @@ class ArenaEnv(gym.Env):
         frame = self._topdown.frame([(r, r.pose) for r in self.match.robots], self.match.snapshot().objects)
         if self.render_mode == "rgb_array":
             return frame
-        from .viewer import Window  # pygame only when a window is asked for
+        from arena.envs.window import Window  # pygame only when a window is asked for
 
         if self._window is None:
             self._window = Window(frame.shape[1], frame.shape[0], title=f"Kit Arena - {self.world_spec.id}")

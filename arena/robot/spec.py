@@ -17,10 +17,10 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .catalogue import catalogue
-from .errors import NotFoundError, SpecError
-from .tomlio import Table, load_toml
-from .units import MOTOR_PORTS, SENSOR_PORTS, parse_length
+from arena.errors import NotFoundError, SpecError
+from arena.kit.catalogue import catalogue
+from arena.tomlio import Table, load_toml
+from arena.units import MOTOR_PORTS, SENSOR_PORTS, parse_length
 
 TOP_KEYS = ("name", "description", "author", "extends", "remove", "parts")
 PART_KEYS = ("id", "part", "pos", "rpy", "port", "motor", "gear", "direction", "touch", "color", "hinge", "axis",
@@ -148,7 +148,7 @@ def _resolve_extends(value: str, here: Path) -> Path:
     for cand in (here.parent / value, here.parent / f"{value}.toml"):
         if cand.is_file():
             return cand
-    from .content import resolve  # same layer: finding community content by name
+    from arena.content import resolve  # same layer: finding community content by name
 
     return resolve("robots", value)
 
@@ -308,7 +308,7 @@ def _color(t: Table) -> str | None:
     v = t.str("color", None)
     if v is None:
         return None
-    from .mat import parse_color  # colour names and #rrggbb, as worlds use
+    from arena.world.mat import parse_color  # colour names and #rrggbb, as worlds use
 
     try:
         parse_color(v)

@@ -10,9 +10,9 @@ import math
 
 import numpy as np
 
-from .catalogue import Part
-from .mat import Mat
-from .units import COLOR_RGB, Color, ncm, rpm_to_rad_s, to_deg
+from arena.kit.catalogue import Part
+from arena.units import COLOR_RGB, Color, ncm, rpm_to_rad_s, to_deg
+from arena.world.mat import Mat
 
 NOMINAL_V = 9.0
 _DEG = 180.0 / math.pi  # rad -> deg, exactly as units.to_deg (inlined: this runs every step)

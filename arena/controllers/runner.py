@@ -1,7 +1,7 @@
 """Controllers in their own process (layer 7): the protocol, action validation, episodes.
 
-The arena never imports a controller. It starts `python -m arena.agent_host` in a sandbox
-(arena.sandbox), talks JSON lines to it, validates every action, and turns every failure into a
+The arena never imports a controller. It starts `python -m arena.controllers.host` in a sandbox
+(arena.controllers.sandbox), talks JSON lines to it, validates every action, and turns every failure into a
 status (ERROR / TIMEOUT / INVALID) with a reason instead of an exception.
 """
 
@@ -18,12 +18,12 @@ from pathlib import Path
 
 import numpy as np
 
-from . import __version__
-from .content import resolve
-from .errors import ArenaError
-from .match import Match
-from .sandbox import Limits, Sandbox, SandboxError
-from .units import MOTOR_PORTS
+from arena import __version__
+from arena.content import resolve
+from arena.controllers.sandbox import Limits, Sandbox, SandboxError
+from arena.errors import ArenaError
+from arena.match import Match
+from arena.units import MOTOR_PORTS
 
 OK, ERROR, TIMEOUT, INVALID = "OK", "ERROR", "TIMEOUT", "INVALID"
 COMMAND_KEYS = {"dc", "run", "target", "speed", "then", "stop", "reset_angle"}
@@ -202,7 +202,7 @@ class ControllerProcess:
     def __init__(self, agent: Path, limits: Limits, isolation: str = "auto", cpu: int | None = None,
                  spin: bool = False):
         self.agent = agent.resolve()
-        host = Path(__file__).resolve().parent / "agent_host.py"  # standard library only
+        host = Path(__file__).resolve().parent / "host.py"  # standard library only
         if self.agent.is_dir():  # only this agent's own folder is visible, never its neighbours
             readonly, files, self.agent_arg = [host.parent, self.agent], {}, str(self.agent)
         else:
@@ -386,7 +386,7 @@ def run_episode(world: str | Path, robot: str | Path | None, agent: str | Path, 
 
 def load_agent_manifest(agent_dir: Path) -> dict:
     """agent.toml beside controller.py: name, robot, worlds (optional for a single .py agent)."""
-    from .tomlio import Table, load_toml
+    from arena.tomlio import Table, load_toml
 
     f = agent_dir / "agent.toml"
     if not f.is_file():

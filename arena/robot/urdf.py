@@ -16,11 +16,11 @@ from xml.sax.saxutils import quoteattr
 
 import numpy as np
 
-from .assembly import Assembly
-from .catalogue import catalogue
-from .mat import parse_color
-from .sim import GEOM_BOX, GEOM_CYLINDER, GEOM_MESH, GEOM_SPHERE, Link, Shape, matrix
-from .units import ncm
+from arena.kit.catalogue import catalogue
+from arena.robot.assembly import Assembly
+from arena.sim import GEOM_BOX, GEOM_CYLINDER, GEOM_MESH, GEOM_SPHERE, Link, Shape, matrix
+from arena.units import ncm
+from arena.world.mat import parse_color
 
 
 def rpy_of(quat) -> tuple[float, float, float]:

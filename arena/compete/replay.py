@@ -20,12 +20,12 @@ from pathlib import Path
 
 import numpy as np
 
-from . import __version__
-from .content import listing
-from .errors import ArenaError
-from .runner import InvalidAction, file_hash, validate_action
-from .sim import CONTROL_DT, PHYSICS_DT
-from .store import match_id
+from arena import __version__
+from arena.compete.store import match_id
+from arena.content import listing
+from arena.controllers.runner import InvalidAction, file_hash, validate_action
+from arena.errors import ArenaError
+from arena.sim import CONTROL_DT, PHYSICS_DT
 
 FORMAT = "kit-arena-replay/1"
 MAX_REPLAY_BYTES = 256 * 1024 * 1024  # decompressed
@@ -101,7 +101,7 @@ class Verification:
 
 def _simulate(rep: dict):
     """Rebuild the match and apply the recorded commands; yields (step, match, digest bytes)."""
-    from .match import Match
+    from arena.match import Match
 
     world = _find("worlds", rep["world"]["file"], rep["world"]["hash"])
     robots = [_find("robots", p["robot_file"], p["robot_hash"]) for p in rep["players"]]
@@ -175,7 +175,7 @@ def render_gif(rep: dict, out: str | Path, max_frames: int = 200, fps: int = 20,
     """Re-simulate the replay and write a top-down GIF; returns the number of frames."""
     import imageio.v2 as imageio
 
-    from .draw import TopDown
+    from arena.world.draw import TopDown
 
     stride = max(1, math.ceil(int(rep["steps"]) / max_frames))
     frames, top = [], None

@@ -8,8 +8,8 @@ import io
 import json
 import time
 
-from . import __version__
-from .ranking import Standing
+from arena import __version__
+from arena.compete.ranking import Standing
 
 COLUMNS = ("rank", "agent", "robot", "rating", "rating_lo", "rating_hi", "skill", "mean", "mean_lo", "mean_hi",
            "median", "runs", "failures", "wins", "comparisons")

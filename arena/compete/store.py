@@ -16,7 +16,7 @@ import sqlite3
 import time
 from pathlib import Path
 
-from .errors import ArenaError
+from arena.errors import ArenaError
 
 SCHEMA_VERSION = 2
 
@@ -57,7 +57,7 @@ CREATE TABLE IF NOT EXISTS results (
 CREATE INDEX IF NOT EXISTS results_world ON results(world);
 CREATE TABLE IF NOT EXISTS replays (
     match_id    TEXT PRIMARY KEY REFERENCES matches(match_id),
-    data        BLOB NOT NULL          -- gzip-compressed replay JSON (arena.replay), never pickle
+    data        BLOB NOT NULL          -- gzip-compressed replay JSON (arena.compete.replay), never pickle
 );
 CREATE TABLE IF NOT EXISTS failures (  -- infrastructure failures: unranked, retried
     id          INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -198,7 +198,7 @@ class Store:
     def leaderboard(self, world: str | None = None) -> list[dict]:
         """A plain summary per world and agent: mean total over its runs (failed runs count with
         their score), runs, failures, mean tie-break. Sorted by world, mean total, tie-break.
-        (arena.ranking computes the rated leaderboard with intervals.)"""
+        (arena.compete.ranking computes the rated leaderboard with intervals.)"""
         q = ("SELECT world, agent, robot, COUNT(*), AVG(total), MIN(total), MAX(total), AVG(tiebreak), "
              "SUM(status != 'OK') FROM results")
         args: tuple = ()

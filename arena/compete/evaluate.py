@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .ranking import bootstrap_ci
-from .tournament import Outcome, load_agent, load_world_entry, make_backend, schedule
+from arena.compete.ranking import bootstrap_ci
+from arena.compete.tournament import Outcome, load_agent, load_world_entry, make_backend, schedule
 
 
 @dataclass
@@ -55,14 +55,14 @@ def summarise(results, infra: list[dict]) -> Evaluation:
 def evaluate(world: str, robot: str | None, agent: str, seeds: int, workers: int = 2, backend: str = "local",
              on_result=None, store=None) -> Evaluation:
     """Run seeds 0..N-1 in parallel. Infrastructure failures are retried once, then listed."""
-    from .tournament import Agent, play
+    from arena.compete.tournament import Agent, play
 
     w = load_world_entry(world)
     a = load_agent(agent)
     if robot:
         a = Agent(a.path, a.name, a.hash, robot, ())
     if w.players != 1:
-        from .errors import ArenaError
+        from arena.errors import ArenaError
 
         raise ArenaError(f"{w.id} is a {w.players}-player world: evaluate with `arena tournament`")
     jobs = schedule([w], [Agent(a.path, a.name, a.hash, a.robot, ())], range(seeds), record=store is not None)

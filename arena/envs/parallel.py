@@ -12,12 +12,12 @@ import numpy as np
 from gymnasium import spaces
 from pettingzoo import ParallelEnv
 
-from .draw import TopDown
-from .env import ActionMap, ObservationPacker, clean_action, score_info
-from .match import Match
-from .robotspec import RobotSpec
-from .sim import CONTROL_DT, PHYSICS_DT
-from .worldspec import WorldSpec
+from arena.envs.single import ActionMap, ObservationPacker, clean_action, score_info
+from arena.match import Match
+from arena.robot.spec import RobotSpec
+from arena.sim import CONTROL_DT, PHYSICS_DT
+from arena.world.draw import TopDown
+from arena.world.spec import WorldSpec
 
 
 class ArenaParallelEnv(ParallelEnv):

@@ -26,12 +26,12 @@ from pathlib import Path
 
 import numpy as np
 
-from .assembly import Assembly, assemble, centre_of_mass, size_mm
-from .catalogue import catalogue
-from .errors import ArenaError, SpecError
-from .robotspec import RobotSpec, read_robot
-from .sim import Sim, matrix, quat_from_rpy
-from .units import deg, ncm
+from arena.errors import ArenaError, SpecError
+from arena.kit.catalogue import catalogue
+from arena.robot.assembly import Assembly, assemble, centre_of_mass, size_mm
+from arena.robot.spec import RobotSpec, read_robot
+from arena.sim import Sim, matrix, quat_from_rpy
+from arena.units import deg, ncm
 
 OVERLAP_TOL_MM = 1.0
 GROUND_TOL_MM = 1.0

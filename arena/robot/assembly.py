@@ -20,10 +20,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .catalogue import Part, catalogue
-from .robotspec import PartSpec, RobotSpec
-from .sim import GEOM_BOX, GEOM_MESH, GEOM_SPHERE, Link, Shape, quat_from_rpy, rotate
-from .units import deg, mm
+from arena.kit.catalogue import Part, catalogue
+from arena.robot.spec import PartSpec, RobotSpec
+from arena.sim import GEOM_BOX, GEOM_MESH, GEOM_SPHERE, Link, Shape, quat_from_rpy, rotate
+from arena.units import deg, mm
 
 CHASSIS_FRICTION = 0.5
 ARM_FRICTION = 0.6

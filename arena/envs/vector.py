@@ -9,7 +9,7 @@ sides poll for that byte instead of sleeping (a process asleep on another core t
 microseconds to wake):
 
     envs = gymnasium.make_vec("arena/LineFollow-v0", num_envs=16, vectorization_mode="vector_entry_point")
-    envs = arena.vector.BatchedVectorEnv(16, workers=2, world="line-follow")
+    envs = arena.envs.vector.BatchedVectorEnv(16, workers=2, world="line-follow")
 
 Same spaces and the same next-step autoreset as gymnasium's vector envs; env i is seeded
 seed + i, so results do not depend on how envs are spread over workers.
@@ -28,8 +28,8 @@ from gymnasium.error import ResetNeeded
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
-from .env import flatten
-from .errors import ArenaError
+from arena.envs.single import flatten
+from arena.errors import ArenaError
 
 SPIN_S = 0.002  # how long a side polls for the other's signal before sleeping
 STEP, RESET, CLOSE, DONE, FAILED = b"s", b"r", b"c", b"k", b"e"
@@ -68,7 +68,7 @@ def _split_columns(table: np.ndarray, names: list[str], sizes: list[int]) -> dic
 
 
 try:  # the compiled twins, when the optional build is present (arena/_speedups.py)
-    from ._fastpath import split_columns, write_row
+    from arena._fastpath import split_columns, write_row
 except ImportError:
     split_columns, write_row = _split_columns, _write_row
 
@@ -101,7 +101,7 @@ class _Share:
     """The envs one process steps (rows `rows` of the buffers), with next-step autoreset."""
 
     def __init__(self, rows: list[int], env_kwargs: dict):
-        from .env import ArenaEnv
+        from arena.envs.single import ArenaEnv
 
         self.rows = rows
         self.envs = [ArenaEnv(**env_kwargs) for _ in rows]

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from .tomlio import Table, load_toml
+from arena.tomlio import Table, load_toml
 
 CATALOGUE_FILE = Path(__file__).parent / "data" / "parts.toml"
 KINDS = ("brick", "motor", "wheel", "caster", "sensor", "bumper", "structure", "arm")

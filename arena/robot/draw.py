@@ -15,12 +15,12 @@ from collections import Counter
 
 import numpy as np
 
-from .assembly import assemble, motor_axle, size_mm
-from .catalogue import catalogue
-from .mat import parse_color
-from .robotspec import RobotSpec
-from .sim import matrix, quat_from_rpy
-from .units import deg
+from arena.kit.catalogue import catalogue
+from arena.robot.assembly import assemble, motor_axle, size_mm
+from arena.robot.spec import RobotSpec
+from arena.sim import matrix, quat_from_rpy
+from arena.units import deg
+from arena.world.mat import parse_color
 
 BG = (250, 250, 246)
 GRID = (232, 232, 226)

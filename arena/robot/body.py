@@ -12,12 +12,21 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .assembly import Assembly, assemble, size_mm
-from .catalogue import catalogue
-from .devices import ColorSensor, GyroSensor, Motor, Noise, SensorFrame, TouchSensor, UltrasonicSensor, _rint
-from .mat import Mat
-from .robotspec import RobotSpec
-from .sim import Sim, matrix, matrix9, quat_from_rpy
+from arena.kit.catalogue import catalogue
+from arena.kit.devices import (
+    ColorSensor,
+    GyroSensor,
+    Motor,
+    Noise,
+    SensorFrame,
+    TouchSensor,
+    UltrasonicSensor,
+    _rint,
+)
+from arena.robot.assembly import Assembly, assemble, size_mm
+from arena.robot.spec import RobotSpec
+from arena.sim import Sim, matrix, matrix9, quat_from_rpy
+from arena.world.mat import Mat
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 # Cython declarations for robot.py (pure Python mode); see devices.pxd.
 cimport cython
 from arena.sim cimport Sim
-from arena.devices cimport ColorSensor, GyroSensor, Motor, Noise, SensorFrame, TouchSensor, UltrasonicSensor, _rint
+from arena.kit.devices cimport ColorSensor, GyroSensor, Motor, Noise, SensorFrame, TouchSensor, UltrasonicSensor, _rint
 
 cdef double _PI, _TWO_PI
 

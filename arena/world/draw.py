@@ -9,8 +9,8 @@ import math
 
 import numpy as np
 
-from .catalogue import catalogue
-from .mat import parse_color
+from arena.kit.catalogue import catalogue
+from arena.world.mat import parse_color
 
 
 def _fill_polygon(img: np.ndarray, poly_px: np.ndarray, color, alpha: float = 1.0) -> None:

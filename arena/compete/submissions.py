@@ -21,7 +21,7 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from .errors import ArenaError
+from arena.errors import ArenaError
 
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 MAX_FILES = 200
@@ -185,7 +185,7 @@ def read_submission(src: str | Path) -> dict[str, bytes]:
 
 def store_copy(files: dict[str, bytes], root: Path, name: str) -> tuple[Path, str, bool]:
     """Write the files under root/<hash>/<name>/ read-only (atomically); returns (path, hash, new)."""
-    from .runner import agent_hash
+    from arena.controllers.runner import agent_hash
 
     tmp = Path(tempfile.mkdtemp(prefix=".incoming-", dir=root))
     try:

@@ -11,9 +11,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import SpecError
-from .mat import parse_color
-from .tomlio import Table, load_toml
+from arena.errors import SpecError
+from arena.tomlio import Table, load_toml
+from arena.world.mat import parse_color
 
 ID_RE = re.compile(r"^[A-Z][A-Za-z0-9]*-v\d+$")
 NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")

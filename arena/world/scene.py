@@ -15,9 +15,9 @@ from functools import cached_property
 
 import numpy as np
 
-from .mat import Mat, catmull_rom, resample
-from .sim import GEOM_BOX, GEOM_CYLINDER, Shape, Sim, quat_from_rpy
-from .worldspec import MazeSpec, ObjectSpec, PathSpec, WallSpec, WorldSpec
+from arena.sim import GEOM_BOX, GEOM_CYLINDER, Shape, Sim, quat_from_rpy
+from arena.world.mat import Mat, catmull_rom, resample
+from arena.world.spec import MazeSpec, ObjectSpec, PathSpec, WallSpec, WorldSpec
 
 
 def _nearest_in(xs: np.ndarray, ys: np.ndarray, lo: int, hi: int, x: float, y: float) -> tuple[int, float]:
@@ -28,7 +28,7 @@ def _nearest_in(xs: np.ndarray, ys: np.ndarray, lo: int, hi: int, x: float, y: f
 
 
 try:  # the compiled twin of _nearest_in, when the optional build is present
-    from ._fastpath import nearest_in
+    from arena._fastpath import nearest_in
 except ImportError:
     nearest_in = _nearest_in
 
@@ -106,7 +106,7 @@ def load_picture(path: str, world_file: str) -> np.ndarray:
     """A mat picture as RGB uint8 (alpha dropped, grey expanded)."""
     import imageio.v3 as iio
 
-    from .errors import SpecError
+    from arena.errors import SpecError
 
     try:
         img = np.asarray(iio.imread(path))

@@ -4,7 +4,7 @@ the store by the arena process only.
 - Solo worlds (players == 1): every agent that targets the world plays the same fixed seeds.
 - Head-to-head worlds (players == 2): a round robin; every pair plays every seed from both start
   positions (A as player 0 and B as player 1, then swapped).
-- Every match has an id (arena.store.match_id) known before it runs: matches already stored are
+- Every match has an id (arena.compete.store.match_id) known before it runs: matches already stored are
   skipped, so a tournament that was killed resumes where it stopped, with no duplicates.
 - Controller statuses (ERROR / TIMEOUT / INVALID) are results. Infrastructure failures (a worker
   that dies, an exception in the arena itself) are recorded in the store's failures table,
@@ -20,11 +20,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import __version__
-from .content import listing, resolve
-from .errors import ArenaError
-from .runner import agent_hash, file_hash, load_agent_manifest
-from .store import Store, match_id
+from arena import __version__
+from arena.compete.store import Store, match_id
+from arena.content import listing, resolve
+from arena.controllers.runner import agent_hash, file_hash, load_agent_manifest
+from arena.errors import ArenaError
 
 HASH_EVERY = 100  # steps between state hashes in replays (1 s of simulated time)
 
@@ -77,7 +77,7 @@ def load_agent(path: str | Path, name: str | None = None) -> Agent:
 
 
 def load_world_entry(path: str | Path) -> World:
-    from .worldspec import load_world
+    from arena.world.spec import load_world
 
     p = resolve("worlds", path)
     spec = load_world(p)
@@ -94,7 +94,7 @@ def bundled_agents() -> list[Agent]:
 
 def _player(world: World, agent: Agent) -> dict:
     robot_file = resolve("robots", agent.robot or world.robot)
-    from .robotspec import load_robot
+    from arena.robot.spec import load_robot
 
     return {"robot": load_robot(robot_file).name, "robot_file": str(robot_file.resolve()),
             "robot_hash": file_hash(robot_file), "agent": agent.name, "agent_path": agent.path,
@@ -131,8 +131,8 @@ def schedule(worlds: Iterable[World], agents: Iterable[Agent], seeds: Iterable[i
 # -- one match, in a worker ----------------------------------------------------------------------
 def execute(job: Job) -> Outcome:
     """Play one match. Runs in a worker process; raises only for infrastructure failures."""
-    from . import replay as replay_mod
-    from .runner import run_match
+    from arena.compete import replay as replay_mod
+    from arena.controllers.runner import run_match
 
     results = run_match(job.world, [(p["robot_file"], p["agent_path"]) for p in job.players], job.seed,
                         record=job.record, hash_every=job.hash_every if job.record else 0,
@@ -157,7 +157,7 @@ def execute(job: Job) -> Outcome:
 # -- backends ----------------------------------------------------------------------------------------
 def _pin_worker(counter) -> None:
     """Worker k and its controllers run on CPU k (mod the CPUs allowed): see runner.pin_to_cpu."""
-    from .runner import pin_to_cpu
+    from arena.controllers.runner import pin_to_cpu
 
     with counter.get_lock():
         k = counter.value

@@ -9,8 +9,8 @@ import sys
 import time
 from pathlib import Path
 
-from . import __version__
-from .errors import ArenaError
+from arena import __version__
+from arena.errors import ArenaError
 
 DEFAULT_DB = Path("arena-results") / "results.sqlite"
 
@@ -51,8 +51,8 @@ def _print_result(r, console) -> None:
 
 
 def cmd_run(args) -> int:
-    from .runner import run_episode
-    from .sandbox import Limits
+    from arena.controllers.runner import run_episode
+    from arena.controllers.sandbox import Limits
 
     limits = Limits(step_s=args.step_ms / 1000.0) if args.step_ms else Limits()
     r = run_episode(args.world, args.robot, args.agent, seed=args.seed, limits=limits, isolation=args.isolation)
@@ -61,7 +61,7 @@ def cmd_run(args) -> int:
     else:
         _print_result(r, _console())
     if args.db:
-        from .store import Store
+        from arena.compete.store import Store
 
         Store(args.db).add(r)
     return 0
@@ -72,7 +72,7 @@ def cmd_eval(args) -> int:
     from rich.progress import Progress
     from rich.table import Table
 
-    from .evaluate import evaluate
+    from arena.compete.evaluate import evaluate
 
     console = _console()
     store = _store(args.db) if args.db else None
@@ -99,7 +99,7 @@ def cmd_eval(args) -> int:
 
 
 def _store(db):
-    from .store import Store
+    from arena.compete.store import Store
 
     return Store(db)
 
@@ -111,7 +111,7 @@ class _Live:
     def __init__(self, store, jobs):
         from collections import Counter
 
-        from .ranking import LiveRatings, games
+        from arena.compete.ranking import LiveRatings, games
 
         self.ratings = LiveRatings()
         self.store = store
@@ -125,7 +125,7 @@ class _Live:
         return (world, seed) if players == 1 else (world, seed, mid)
 
     def add(self, job) -> None:
-        from .ranking import games
+        from arena.compete.ranking import games
 
         key = self._key(job.world_id, job.seed, job.match_id, len(job.players))
         self.got[key] = self.got.get(key, 0) + 1
@@ -144,7 +144,7 @@ def run_tournament(args, console, worlds=None, agents=None) -> int:
     from rich.markup import escape
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from . import tournament as T
+    from arena.compete import tournament as T
 
     store = _store(args.db)
     worlds = worlds or ([T.load_world_entry(w) for w in args.world] if args.world else T.bundled_worlds())
@@ -204,8 +204,8 @@ def cmd_tournament(args) -> int:
 
 # -- demo --------------------------------------------------------------------------------------------
 def cmd_demo(args) -> int:
-    from . import replay
-    from .ranking import leaderboard
+    from arena.compete import replay
+    from arena.compete.ranking import leaderboard
 
     console = _console()
     args.world, args.agent, args.no_replays, args.retries, args.address = [], [], False, 2, None
@@ -237,8 +237,8 @@ def _best_run(store, board) -> dict | None:
 
 # -- submit ------------------------------------------------------------------------------------------
 def cmd_submit(args) -> int:
-    from . import tournament as T
-    from .submissions import submit
+    from arena.compete import tournament as T
+    from arena.compete.submissions import submit
 
     console = _console()
     store = _store(args.db)
@@ -287,7 +287,7 @@ def cmd_submit(args) -> int:
 
 # -- replay ------------------------------------------------------------------------------------------
 def cmd_replay(args) -> int:
-    from . import replay
+    from arena.compete import replay
 
     p = Path(args.file)
     if p.exists():
@@ -320,8 +320,8 @@ def cmd_replay(args) -> int:
 
 # -- leaderboard -------------------------------------------------------------------------------------
 def _show_board(store, world, fmt, console=None, board=None) -> None:
-    from . import reports
-    from .ranking import leaderboard
+    from arena.compete import reports
+    from arena.compete.ranking import leaderboard
 
     board = board if board is not None else leaderboard(store.results(), world)
     if fmt == "json":
@@ -343,7 +343,7 @@ def cmd_leaderboard(args) -> int:
 
 # -- content -------------------------------------------------------------------------------------------
 def _check_robot_file(p: Path, world) -> int:
-    from .robotcheck import check_robot
+    from arena.robot.check import check_robot
 
     r = check_robot(p, world=world)
     if r.ok:
@@ -360,12 +360,12 @@ def _check_robot_file(p: Path, world) -> int:
 
 
 def cmd_check(args) -> int:
-    from .tomlio import load_toml
+    from arena.tomlio import load_toml
 
     world = None
     if args.world:
-        from .content import resolve
-        from .worldspec import load_world
+        from arena.content import resolve
+        from arena.world.spec import load_world
 
         world = load_world(resolve("worlds", args.world))
     bad = 0
@@ -376,8 +376,8 @@ def cmd_check(args) -> int:
             if "parts" in data or "extends" in data:
                 bad += _check_robot_file(p, world)
             else:
-                from .world import World
-                from .worldspec import load_world
+                from arena.world.scene import World
+                from arena.world.spec import load_world
 
                 spec = load_world(p)
                 World(spec)
@@ -396,12 +396,12 @@ def cmd_world_show(args) -> int:
     import numpy as np
     import pygame
 
-    from .content import resolve
-    from .draw import TopDown
-    from .match import layout_for_seed, load_robot_spec
-    from .robot import Robot
-    from .world import World
-    from .worldspec import load_world
+    from arena.content import resolve
+    from arena.match import layout_for_seed, load_robot_spec
+    from arena.robot.body import Robot
+    from arena.world.draw import TopDown
+    from arena.world.scene import World
+    from arena.world.spec import load_world
 
     spec = load_world(resolve("worlds", args.file))
     world = World(spec)
@@ -443,7 +443,7 @@ def cmd_world_show(args) -> int:
 def cmd_parts(args) -> int:
     from rich.table import Table
 
-    from .catalogue import catalogue
+    from arena.kit.catalogue import catalogue
 
     t = Table(title="Parts catalogue", title_justify="left")
     for c in ("id", "kind", "mass g", "size mm", "connects to", "description"):
@@ -455,8 +455,8 @@ def cmd_parts(args) -> int:
 
 
 def _load_robot_arg(name: str):
-    from .content import resolve
-    from .robotspec import load_robot
+    from arena.content import resolve
+    from arena.robot.spec import load_robot
 
     return load_robot(resolve("robots", name))
 
@@ -464,7 +464,7 @@ def _load_robot_arg(name: str):
 def cmd_robot_show(args) -> int:
     from rich.table import Table
 
-    from .robotdraw import parts_list, robot_sheet, write_png
+    from arena.robot.draw import parts_list, robot_sheet, write_png
 
     spec = _load_robot_arg(args.robot)
     console = _console()
@@ -489,8 +489,8 @@ def cmd_robot_show(args) -> int:
 
 
 def cmd_robot_urdf(args) -> int:
-    from .assembly import assemble
-    from .urdf import write_urdf
+    from arena.robot.assembly import assemble
+    from arena.robot.urdf import write_urdf
 
     spec = _load_robot_arg(args.robot)
     asm = assemble(spec)
@@ -502,7 +502,7 @@ def cmd_robot_urdf(args) -> int:
 
 
 def cmd_list(args) -> int:
-    from .content import listing
+    from arena.content import listing
 
     for kind in ("worlds", "robots", "agents"):
         print(f"{kind}:")

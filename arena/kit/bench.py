@@ -12,10 +12,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .catalogue import catalogue
-from .devices import Motor
-from .sim import CONTROL_DT, GEOM_BOX, GEOM_CYLINDER, Link, Shape, Sim, quat_from_rpy
-from .units import ncm
+from arena.kit.catalogue import catalogue
+from arena.kit.devices import Motor
+from arena.sim import CONTROL_DT, GEOM_BOX, GEOM_CYLINDER, Link, Shape, Sim, quat_from_rpy
+from arena.units import ncm
 
 
 @dataclass
