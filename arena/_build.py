@@ -51,7 +51,7 @@ def build(jobs: int = 2) -> bool:
         cmd.run()
         for name, _src in sources:  # copy in place only when every module built
             built = Path(cmd.get_ext_fullpath(name))
-            dest = HERE.parent / built.relative_to(tmp)  # arena/kit/devices.<abi>.so
+            dest = HERE.parent / built.relative_to(tmp)  # arena/kit/motors.<abi>.so
             part = dest.with_name(f".{built.name}.part")
             shutil.copy2(built, part)
             os.replace(part, dest)  # a new file: a process that loaded the old one is unharmed

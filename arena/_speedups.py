@@ -19,13 +19,13 @@ from pathlib import Path
 
 # arena.<name>, each a .py with a .pxd beside it (world.scene has no .pxd: its module is compiled
 # as it is, for the interpreter overhead it saves)
-COMPILED = ("kit.devices", "robot.body", "world.mat", "world.scoring", "world.scene", "match", "envs.single", "sim")
+COMPILED = ("kit.readout", "kit.motors", "kit.sensors", "robot.body", "world.mat", "world.scoring", "world.scene", "match", "envs.single", "sim")
 LEAVES = ("_fastpath",)  # .pyx, each with a pure Python twin in the module that imports it
 HERE = Path(__file__).resolve().parent
 
 
 def source(name: str, suffix: str) -> Path:
-    """arena.<name>'s file with this suffix: source("kit.devices", ".pxd") is arena/kit/devices.pxd."""
+    """arena.<name>'s file with this suffix: source("kit.motors", ".pxd") is arena/kit/motors.pxd."""
     return HERE.joinpath(*name.split(".")).with_suffix(suffix)
 
 
@@ -74,9 +74,9 @@ def _missing(fullname):
 
 def active() -> bool:
     """True when the compiled modules are the ones in use."""
-    mod = sys.modules.get("arena.kit.devices")
+    mod = sys.modules.get("arena.kit.motors")
     if mod is None:
-        import arena.kit.devices as mod
+        import arena.kit.motors as mod
     return Path(mod.__file__).suffix != ".py"
 
 

@@ -15,7 +15,7 @@ from arena.content import resolve
 from arena.robot.body import Robot
 from arena.robot.spec import RobotSpec, load_robot
 from arena.sim import CONTROL_DT, PHYSICS_DT, Sim, yaw_of
-from arena.world.scene import World
+from arena.world.scene import World, seed_streams
 from arena.world.scoring import TOPPLED_UP, ObjectState, RobotState, Scorer, Snapshot
 from arena.world.spec import WorldSpec, check_robot_fits, load_world
 
@@ -28,17 +28,6 @@ def load_world_spec(world: str | Path | WorldSpec) -> WorldSpec:
 
 def load_robot_spec(robot: str | Path | RobotSpec) -> RobotSpec:
     return robot if isinstance(robot, RobotSpec) else load_robot(resolve("robots", robot))
-
-
-def seed_streams(seed_seq: np.random.SeedSequence) -> tuple[np.random.Generator, np.random.SeedSequence]:
-    """The layout generator (shared by every player) and the device noise seed of a match seed."""
-    layout_ss, device_ss = seed_seq.spawn(2)
-    return np.random.default_rng(layout_ss), device_ss
-
-
-def layout_for_seed(world: World, seed: int):
-    """The layout a match with this seed plays on (what `arena world show --seed` draws)."""
-    return world.layout(seed_streams(np.random.SeedSequence(seed))[0])
 
 
 class Match:

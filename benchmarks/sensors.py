@@ -16,7 +16,7 @@ import time
 import numpy as np
 
 from arena.envs.single import ArenaEnv
-from arena.kit.devices import ColorSensor, GyroSensor, TouchSensor, UltrasonicSensor
+from arena.kit.sensors import ColorSensor, GyroSensor, TouchSensor, UltrasonicSensor
 
 
 def per_call_us(fn, n: int, repeats: int = 5) -> float:

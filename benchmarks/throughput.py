@@ -24,7 +24,7 @@ from _inprocess import line_follower_episode
 
 from arena import _speedups
 from arena.envs.single import ArenaEnv
-from arena.kit.devices import UltrasonicSensor
+from arena.kit.sensors import UltrasonicSensor
 
 
 def query_targets(env: ArenaEnv) -> tuple[list[int], list, list]:

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from arena import _speedups
-from arena.kit.devices import _floor, _rint
+from arena.kit.readout import _floor, _rint
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -133,15 +133,15 @@ def test_compiled_and_pure_python_builds_give_identical_rollouts():
 def test_a_source_newer_than_its_compiled_module_is_stale(tmp_path, monkeypatch):
     monkeypatch.setattr(_speedups, "HERE", tmp_path)
     (tmp_path / "kit").mkdir()
-    ext = tmp_path / "kit" / f"devices{_speedups.importlib.machinery.EXTENSION_SUFFIXES[0]}"
-    src = tmp_path / "kit" / "devices.py"
+    ext = tmp_path / "kit" / f"motors{_speedups.importlib.machinery.EXTENSION_SUFFIXES[0]}"
+    src = tmp_path / "kit" / "motors.py"
     src.write_text("")
     ext.write_bytes(b"")
     os.utime(src, (1000, 1000))
     os.utime(ext, (2000, 2000))
     assert _speedups.stale() == []
     os.utime(src, (3000, 3000))
-    assert _speedups.stale() == ["kit.devices"]
+    assert _speedups.stale() == ["kit.motors"]
 
 
 def test_a_build_that_fails_to_compile_leaves_the_whole_pure_python_package(tmp_path):

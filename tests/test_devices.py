@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from arena.kit.catalogue import catalogue
-from arena.kit.devices import ColorSensor, MotorModel, SensorFrame
+from arena.kit.motors import MotorModel
+from arena.kit.sensors import ColorSensor, SensorFrame
 from arena.world.mat import Mat
 
 

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from arena.controllers.runner import OK, run_episode, run_match
-from arena.match import Match, layout_for_seed
+from arena.match import Match
+from arena.world.scene import layout_for_seed
 from arena.world.scene import World
 from arena.world.spec import load_world
 

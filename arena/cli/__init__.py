@@ -397,10 +397,10 @@ def cmd_world_show(args) -> int:
     import pygame
 
     from arena.content import resolve
-    from arena.match import layout_for_seed, load_robot_spec
+    from arena.match import load_robot_spec
     from arena.robot.body import Robot
     from arena.world.draw import TopDown
-    from arena.world.scene import World
+    from arena.world.scene import World, layout_for_seed
     from arena.world.spec import load_world
 
     spec = load_world(resolve("worlds", args.file))

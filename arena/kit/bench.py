@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from arena.kit.catalogue import catalogue
-from arena.kit.devices import Motor
+from arena.kit.motors import Motor
 from arena.sim import CONTROL_DT, GEOM_BOX, GEOM_CYLINDER, Link, Shape, Sim, quat_from_rpy
 from arena.units import ncm
 

@@ -1,7 +1,9 @@
 # Cython declarations for robot.py (pure Python mode); see devices.pxd.
 cimport cython
 from arena.sim cimport Sim
-from arena.kit.devices cimport ColorSensor, GyroSensor, Motor, Noise, SensorFrame, TouchSensor, UltrasonicSensor, _rint
+from arena.kit.motors cimport Motor
+from arena.kit.readout cimport Noise, _rint
+from arena.kit.sensors cimport ColorSensor, GyroSensor, SensorFrame, TouchSensor, UltrasonicSensor
 
 cdef double _PI, _TWO_PI
 

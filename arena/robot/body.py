@@ -9,24 +9,20 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from arena.kit.catalogue import catalogue
-from arena.kit.devices import (
-    ColorSensor,
-    GyroSensor,
-    Motor,
-    Noise,
-    SensorFrame,
-    TouchSensor,
-    UltrasonicSensor,
-    _rint,
-)
+from arena.kit.motors import Motor
+from arena.kit.readout import Noise, _rint
+from arena.kit.sensors import ColorSensor, GyroSensor, SensorFrame, TouchSensor, UltrasonicSensor
 from arena.robot.assembly import Assembly, assemble, size_mm
 from arena.robot.spec import RobotSpec
 from arena.sim import Sim, matrix, matrix9, quat_from_rpy
-from arena.world.mat import Mat
+
+if TYPE_CHECKING:  # the mat is the world's; the robot's colour sensors only sample it
+    from arena.world.mat import Mat
 
 
 @dataclass(frozen=True)

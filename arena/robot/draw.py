@@ -19,8 +19,7 @@ from arena.kit.catalogue import catalogue
 from arena.robot.assembly import assemble, motor_axle, size_mm
 from arena.robot.spec import RobotSpec
 from arena.sim import matrix, quat_from_rpy
-from arena.units import deg
-from arena.world.mat import parse_color
+from arena.units import deg, parse_color
 
 BG = (250, 250, 246)
 GRID = (232, 232, 226)

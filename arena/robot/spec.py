@@ -308,7 +308,7 @@ def _color(t: Table) -> str | None:
     v = t.str("color", None)
     if v is None:
         return None
-    from arena.world.mat import parse_color  # colour names and #rrggbb, as worlds use
+    from arena.units import parse_color
 
     try:
         parse_color(v)

@@ -19,8 +19,7 @@ import numpy as np
 from arena.kit.catalogue import catalogue
 from arena.robot.assembly import Assembly
 from arena.sim import GEOM_BOX, GEOM_CYLINDER, GEOM_MESH, GEOM_SPHERE, Link, Shape, matrix
-from arena.units import ncm
-from arena.world.mat import parse_color
+from arena.units import ncm, parse_color
 
 
 def rpy_of(quat) -> tuple[float, float, float]:

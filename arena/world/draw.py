@@ -10,7 +10,7 @@ import math
 import numpy as np
 
 from arena.kit.catalogue import catalogue
-from arena.world.mat import parse_color
+from arena.units import parse_color
 
 
 def _fill_polygon(img: np.ndarray, poly_px: np.ndarray, color, alpha: float = 1.0) -> None:

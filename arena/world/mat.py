@@ -10,28 +10,9 @@ import math
 
 import numpy as np
 
-NAMED_COLORS = {
-    "white": (250, 250, 250), "black": (15, 15, 15), "red": (210, 40, 40), "green": (30, 160, 60),
-    "blue": (30, 80, 200), "yellow": (240, 220, 40), "grey": (128, 128, 128), "gray": (128, 128, 128),
-    "brown": (120, 80, 40), "silver": (200, 200, 210),
-}
-
 # The colour sensor's spot: a Gaussian of this sigma (m) is what it averages over at its nominal
 # height (the EV3 colour sensor's lit spot is about 1 cm across at 1 cm).
 SPOT_SIGMA = 0.003
-
-
-def parse_color(value: str) -> tuple[int, int, int]:
-    """'black', '#112233' -> RGB 0-255. Raises ValueError with the accepted forms."""
-    v = value.strip().lower()
-    if v in NAMED_COLORS:
-        return NAMED_COLORS[v]
-    if v.startswith("#") and len(v) == 7:
-        try:
-            return tuple(int(v[i:i + 2], 16) for i in (1, 3, 5))
-        except ValueError:
-            pass
-    raise ValueError(f"unknown colour {value!r}: use #rrggbb or one of {', '.join(sorted(NAMED_COLORS))}")
 
 
 def catmull_rom(points: np.ndarray, closed: bool, spacing: float) -> np.ndarray:

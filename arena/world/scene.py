@@ -421,3 +421,14 @@ class World:
             pos = (pl.x, pl.y, o.z / 1000.0 + half_h + (0.0005 if o.mass > 0 else 0.0))
             out.append(sim.add_object(shape, o.mass, pos, quat_from_rpy(rpy), o.friction))
         return out
+
+
+def seed_streams(seed_seq: np.random.SeedSequence) -> tuple[np.random.Generator, np.random.SeedSequence]:
+    """The layout generator (shared by every player) and the device noise seed of a match seed."""
+    layout_ss, device_ss = seed_seq.spawn(2)
+    return np.random.default_rng(layout_ss), device_ss
+
+
+def layout_for_seed(world: World, seed: int):
+    """The layout a match with this seed plays on (what `arena world show --seed` draws)."""
+    return world.layout(seed_streams(np.random.SeedSequence(seed))[0])

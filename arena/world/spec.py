@@ -13,7 +13,7 @@ from pathlib import Path
 
 from arena.errors import SpecError
 from arena.tomlio import Table, load_toml
-from arena.world.mat import parse_color
+from arena.units import parse_color
 
 ID_RE = re.compile(r"^[A-Z][A-Za-z0-9]*-v\d+$")
 NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
