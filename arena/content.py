@@ -1,4 +1,5 @@
-"""Finding community content (layer 1): robots/, worlds/ and agents/ by name or by path.
+"""Community content (layer 1): finding robots/, worlds/ and agents/ by name or by path, the
+content hashes that identify them in results, and an agent's manifest (agent.toml).
 
 Search order: the ARENA_PATH environment variable (folders separated by os.pathsep, each holding
 robots/, worlds/, agents/), then the source checkout this package lives in, then the copy bundled
@@ -7,10 +8,12 @@ inside the installed package (a plain `pip install .` ships it as arena/_bundled
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
-from arena.errors import NotFoundError
+from arena.errors import ArenaError, NotFoundError
+from arena.tomlio import Table, load_toml
 
 KINDS = {"robots": ".toml", "worlds": ".toml", "agents": ""}
 
@@ -64,3 +67,31 @@ def resolve(kind: str, name_or_path: str | os.PathLike) -> Path:
     known = ", ".join(x.stem if x.suffix else x.name for x in listing(kind)) or "(none)"
     singular = kind[:-1]
     raise NotFoundError(f"no {singular} {name!r}: give a path to a file or one of: {known}")
+
+
+def agent_hash(path: Path) -> str:
+    """Content hash of an agent (every file under its folder, or the single file)."""
+    h = hashlib.sha256()
+    files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+    for f in files:
+        h.update(str(f.relative_to(path.parent if path.is_file() else path)).encode())
+        h.update(f.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def file_hash(path: str | Path) -> str:
+    """Content hash of one file (a robot build file, a world file)."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
+
+
+def load_agent_manifest(agent_dir: Path) -> dict:
+    """agent.toml beside controller.py: name, robot, worlds (optional for a single .py agent)."""
+    f = agent_dir / "agent.toml"
+    if not f.is_file():
+        return {"name": agent_dir.stem, "robot": None, "worlds": []}
+    t = Table(load_toml(f), str(f))
+    worlds = t.raw("worlds", [])
+    if not isinstance(worlds, list) or not all(isinstance(w, str) for w in worlds):
+        raise ArenaError(f"{f}: worlds: expected a list of world ids (fix: worlds = [\"LineFollow-v0\"])")
+    return {"name": t.str("name", agent_dir.name), "robot": t.str("robot", None), "worlds": worlds,
+            "description": t.str("description", ""), "author": t.str("author", "")}

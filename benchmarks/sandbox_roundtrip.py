@@ -6,7 +6,7 @@ Start cost = Sandbox.start() until the first reply of a child that imports only 
 (interpreter start + isolation setup), median of --starts runs. Round trip = one request()
 of a small observation-sized message, median over --messages.
 
-Then, with bwrap, the round trip for each placement of arena.controllers.runner.placement, with 100 us of
+Then, with bwrap, the round trip for each placement of arena.controllers.placement.placement, with 100 us of
 busy work in the arena between requests (as a control step would have): the child on the
 arena's CPU, on another CPU sleeping between messages, and on another CPU polling for them
 (arena.controllers.host.LineReader, as `arena run` does when a core is spare).

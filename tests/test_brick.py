@@ -5,7 +5,8 @@ import textwrap
 
 import pytest
 
-from arena.controllers.runner import ERROR, OK, run_episode
+from arena.controllers.protocol import ERROR, OK
+from arena.controllers.runner import run_episode
 from arena.controllers.sandbox import Limits
 
 HEAD = """

@@ -179,7 +179,7 @@ def test_motor_figures_do_not_depend_on_the_control_period():
 
 def test_reset_angle_command_shifts_the_encoder_not_the_shaft():
     """A controller may send {"reset_angle": deg}; later targets count from the new zero."""
-    from arena.controllers.runner import validate_action
+    from arena.controllers.protocol import validate_action
 
     assert validate_action({"A": {"reset_angle": 0}}, ["A"]) == {"A": {"reset_angle": 0.0}}
     bench = MotorBench("motor-large")

@@ -6,8 +6,7 @@ import sys
 
 import pytest
 
-from arena.content import listing, resolve
-from arena.controllers.runner import load_agent_manifest
+from arena.content import listing, load_agent_manifest, resolve
 from arena.errors import NotFoundError
 from arena.robot.spec import load_robot
 from arena.world.scene import World

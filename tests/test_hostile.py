@@ -10,7 +10,8 @@ import threading
 
 import pytest
 
-from arena.controllers.runner import ERROR, INVALID, OK, TIMEOUT, run_match
+from arena.controllers.protocol import ERROR, INVALID, OK, TIMEOUT
+from arena.controllers.runner import run_match
 from arena.controllers.sandbox import Limits, bwrap_usable
 
 LIMITS = Limits(init_s=5.0, step_s=0.05, bank_s=0.5)

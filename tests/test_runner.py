@@ -5,7 +5,8 @@ import textwrap
 
 import pytest
 
-from arena.controllers.runner import ERROR, INVALID, OK, TIMEOUT, InvalidAction, run_episode, validate_action
+from arena.controllers.protocol import ERROR, INVALID, OK, TIMEOUT, InvalidAction, validate_action
+from arena.controllers.runner import run_episode
 from arena.controllers.sandbox import Limits
 
 PORTS = ["B", "C"]
@@ -137,7 +138,7 @@ def test_controller_sees_no_arena_environment(tmp_path, monkeypatch):
 
 # -- where the processes run ---------------------------------------------------------------------------
 def test_placement_gives_each_controller_a_spare_core_or_shares_one():
-    from arena.controllers.runner import placement
+    from arena.controllers.placement import placement
 
     own = placement(1, allowed={0, 1}, current=1)
     assert (own.arena, own.controllers, own.spin) == (1, (0,), True)
@@ -162,12 +163,13 @@ FOLLOW_AND_TELL = """
 
 @pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs two CPUs")
 def test_a_controller_on_its_own_core_gives_the_same_run_as_one_sharing_the_arenas(tmp_path, monkeypatch):
+    import arena.controllers.placement
     import arena.controllers.runner
 
     a = _agent(tmp_path, FOLLOW_AND_TELL)
     before = os.sched_getaffinity(0)
     arena_cpu = max(before)
-    monkeypatch.setattr(arena.controllers.runner, "current_cpu", lambda: arena_cpu)  # where the arena "is"
+    monkeypatch.setattr(arena.controllers.placement, "current_cpu", lambda: arena_cpu)  # where the arena "is"
     spread = run_episode("line-follow", "rover", a, seed=3)
     assert os.sched_getaffinity(0) == before  # the run gives back the CPUs it narrowed to
     shared = arena.controllers.runner.run_match("line-follow", [("rover", a)], seed=3, cpus="shared")[0]

@@ -8,8 +8,7 @@ import pytest
 
 from arena.controllers.runner import OK, run_episode, run_match
 from arena.match import Match
-from arena.world.scene import layout_for_seed
-from arena.world.scene import World
+from arena.world.scene import World, layout_for_seed
 from arena.world.spec import load_world
 
 IDLE = "class Controller:\n    def act(self, obs):\n        return {}\n"

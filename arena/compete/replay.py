@@ -22,8 +22,8 @@ import numpy as np
 
 from arena import __version__
 from arena.compete.store import match_id
-from arena.content import listing
-from arena.controllers.runner import InvalidAction, file_hash, validate_action
+from arena.content import file_hash, listing
+from arena.controllers.protocol import InvalidAction, validate_action
 from arena.errors import ArenaError
 from arena.sim import CONTROL_DT, PHYSICS_DT
 

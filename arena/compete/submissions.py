@@ -185,7 +185,7 @@ def read_submission(src: str | Path) -> dict[str, bytes]:
 
 def store_copy(files: dict[str, bytes], root: Path, name: str) -> tuple[Path, str, bool]:
     """Write the files under root/<hash>/<name>/ read-only (atomically); returns (path, hash, new)."""
-    from arena.controllers.runner import agent_hash
+    from arena.content import agent_hash
 
     tmp = Path(tempfile.mkdtemp(prefix=".incoming-", dir=root))
     try:

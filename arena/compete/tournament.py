@@ -22,8 +22,7 @@ from pathlib import Path
 
 from arena import __version__
 from arena.compete.store import Store, match_id
-from arena.content import listing, resolve
-from arena.controllers.runner import agent_hash, file_hash, load_agent_manifest
+from arena.content import agent_hash, file_hash, listing, load_agent_manifest, resolve
 from arena.errors import ArenaError
 
 HASH_EVERY = 100  # steps between state hashes in replays (1 s of simulated time)
@@ -156,8 +155,8 @@ def execute(job: Job) -> Outcome:
 
 # -- backends ----------------------------------------------------------------------------------------
 def _pin_worker(counter) -> None:
-    """Worker k and its controllers run on CPU k (mod the CPUs allowed): see runner.pin_to_cpu."""
-    from arena.controllers.runner import pin_to_cpu
+    """Worker k and its controllers run on CPU k (mod the CPUs allowed): see placement.pin_to_cpu."""
+    from arena.controllers.placement import pin_to_cpu
 
     with counter.get_lock():
         k = counter.value

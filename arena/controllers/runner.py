@@ -1,14 +1,14 @@
-"""Controllers in their own process (layer 7): the protocol, action validation, episodes.
+"""Episodes with controllers in their own processes (layer 8).
 
-The arena never imports a controller. It starts `python -m arena.controllers.host` in a sandbox
-(arena.controllers.sandbox), talks JSON lines to it, validates every action, and turns every failure into a
-status (ERROR / TIMEOUT / INVALID) with a reason instead of an exception.
+The arena never imports a controller. It starts host.py (standard library only) in a sandbox
+(arena.controllers.sandbox), talks JSON lines to it (arena.controllers.protocol), validates every
+action, and turns every failure into a status (ERROR / TIMEOUT / INVALID) with a reason instead of
+an exception.
 """
 
 from __future__ import annotations
 
 import hashlib
-import math
 import os
 import sys
 import time
@@ -19,146 +19,20 @@ from pathlib import Path
 import numpy as np
 
 from arena import __version__
-from arena.content import resolve
+from arena.content import agent_hash, file_hash, resolve
+from arena.controllers.placement import Placement, placement
+from arena.controllers.protocol import (
+    ERROR,
+    INVALID,
+    OK,
+    InvalidAction,
+    _plain,
+    motor_states,
+    plain_obs,
+    validate_action,
+)
 from arena.controllers.sandbox import Limits, Sandbox, SandboxError
-from arena.errors import ArenaError
 from arena.match import Match
-from arena.units import MOTOR_PORTS
-
-OK, ERROR, TIMEOUT, INVALID = "OK", "ERROR", "TIMEOUT", "INVALID"
-COMMAND_KEYS = {"dc", "run", "target", "speed", "then", "stop", "reset_angle"}
-STOP_MODES = ("coast", "brake", "hold")
-
-
-class InvalidAction(Exception):
-    pass
-
-
-def _number(v, where: str) -> float:
-    # exact types only: a bool (or any subclass trick) is not a duty
-    if type(v) not in (int, float):
-        raise InvalidAction(f"{where} must be a number, got {type(v).__name__}")
-    f = float(v)
-    if not math.isfinite(f):
-        raise InvalidAction(f"{where} must be finite, got {v!r}")
-    return f
-
-
-def validate_action(action, ports: list[str]) -> dict:
-    """A controller's action -> motor commands, or InvalidAction with the reason.
-
-    Accepted: {"B": duty, ...} with duty in [-1, 1] (clipped), or per port a command dict
-    {"dc": u} | {"run": deg/s} | {"target": deg, "speed": deg/s, "then": stop} | {"stop": mode}.
-    Ports not mentioned keep their last command.
-    """
-    if type(action) is not dict:
-        raise InvalidAction(f"act() must return a dict of motor port -> duty, got {type(action).__name__}")
-    if len(action) > len(MOTOR_PORTS):
-        raise InvalidAction(f"act() returned {len(action)} entries; the robot has ports {', '.join(ports)}")
-    out: dict = {}
-    for port, cmd in action.items():
-        if port not in ports:
-            raise InvalidAction(f"unknown motor port {port!r}: this robot has {', '.join(ports)}")
-        if type(cmd) is dict:
-            bad = set(cmd) - COMMAND_KEYS
-            if bad or not cmd:
-                raise InvalidAction(f"port {port}: unknown command keys {sorted(bad)}; use dc, run, target/speed/then, stop")
-            c: dict = {}
-            for k, v in cmd.items():
-                if k in ("then", "stop"):
-                    if v not in STOP_MODES:
-                        raise InvalidAction(f"port {port}: {k} must be one of {', '.join(STOP_MODES)}")
-                    c[k] = v
-                else:
-                    c[k] = _number(v, f"port {port} {k}")
-            if "dc" in c:
-                c["dc"] = min(1.0, max(-1.0, c["dc"]))
-            out[port] = c
-        else:
-            out[port] = min(1.0, max(-1.0, _number(cmd, f"duty for port {port}")))
-    return out
-
-
-def _plain(v):
-    return v.tolist() if hasattr(v, "tolist") else v
-
-
-def plain_obs(raw: dict) -> dict:
-    """Observation as JSON-friendly numbers (lists for vectors), in the brick's units."""
-    return {k: (v.tolist() if hasattr(v, "tolist") else v) for k, v in raw.items()}
-
-
-def current_cpu() -> int:
-    """The CPU this process is running on now (field 39 of /proc/self/stat)."""
-    try:
-        with open("/proc/self/stat") as f:
-            return int(f.read().rsplit(")", 1)[1].split()[36])
-    except (OSError, ValueError, IndexError):
-        return 0
-
-
-def pin_to_cpu(cpu: int | None = None) -> None:
-    """Keep this process, and the controllers it starts (affinity is inherited), on one CPU.
-
-    Tournament workers each take their own CPU this way. The arena and its controllers take
-    turns (the arena waits while a controller thinks, and the other way round), so one core
-    serves them all when there is no spare one (see placement)."""
-    if not hasattr(os, "sched_setaffinity"):
-        return
-    allowed = sorted(os.sched_getaffinity(0))
-    cpu = current_cpu() if cpu is None else allowed[cpu % len(allowed)]
-    if cpu in allowed:
-        os.sched_setaffinity(0, {cpu})
-
-
-@dataclass(frozen=True)
-class Placement:
-    """Which CPU the arena and each controller run on, and whether they poll for each other."""
-
-    arena: int | None
-    controllers: tuple[int | None, ...]
-    spin: bool
-
-
-def placement(n_controllers: int, allowed: set[int] | None = None, current: int | None = None) -> Placement:
-    """Where a match's processes run, from the CPUs this process may use.
-
-    With a core for the arena and one for each controller, each gets its own and both sides
-    poll for the other's message instead of sleeping: a sleeping process on another core takes
-    tens of microseconds to wake, more than a whole control step's Python. With fewer cores
-    (a tournament worker pinned to one CPU, or a two-player match on two cores) everything runs
-    on the arena's CPU and takes turns: a reply on the same core wakes the arena in a few
-    microseconds (benchmarks/sandboxed_run.py measures both)."""
-    if not hasattr(os, "sched_getaffinity"):
-        return Placement(None, (None,) * n_controllers, False)
-    allowed = set(os.sched_getaffinity(0) if allowed is None else allowed)
-    here = current_cpu() if current is None else current
-    arena = here if here in allowed else min(allowed)
-    spare = sorted(allowed - {arena})
-    if len(spare) >= n_controllers > 0:
-        return Placement(arena, tuple(spare[:n_controllers]), True)
-    return Placement(arena, (arena,) * n_controllers, False)
-
-
-def motor_states(robot) -> dict:
-    """What the brick's firmware knows about each motor beyond the observation: whether a
-    run_target has finished and whether it is stalled (brick programs block on these)."""
-    return {p: {"done": m.done, "stalled": m.stalled} for p, m in robot.motors.items()}
-
-
-def agent_hash(path: Path) -> str:
-    """Content hash of an agent (every file under its folder, or the single file)."""
-    h = hashlib.sha256()
-    files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
-    for f in files:
-        h.update(str(f.relative_to(path.parent if path.is_file() else path)).encode())
-        h.update(f.read_bytes())
-    return h.hexdigest()[:16]
-
-
-def file_hash(path: str | Path) -> str:
-    """Content hash of one file (a robot build file, a world file)."""
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
 
 
 @dataclass
@@ -382,19 +256,3 @@ def run_episode(world: str | Path, robot: str | Path | None, agent: str | Path, 
                 hash_every: int = 0) -> EpisodeResult:
     """Run one solo episode of one controller; never raises for anything the controller does."""
     return run_match(world, [(robot, agent)], seed, limits, isolation, record, hash_every)[0]
-
-
-def load_agent_manifest(agent_dir: Path) -> dict:
-    """agent.toml beside controller.py: name, robot, worlds (optional for a single .py agent)."""
-    from arena.tomlio import Table, load_toml
-
-    f = agent_dir / "agent.toml"
-    if not f.is_file():
-        return {"name": agent_dir.stem, "robot": None, "worlds": []}
-    t = Table(load_toml(f), str(f))
-    worlds = t.raw("worlds", [])
-    if not isinstance(worlds, list) or not all(isinstance(w, str) for w in worlds):
-        raise ArenaError(f"{f}: worlds: expected a list of world ids (fix: worlds = [\"LineFollow-v0\"])")
-    return {"name": t.str("name", agent_dir.name), "robot": t.str("robot", None), "worlds": worlds,
-            "description": t.str("description", ""), "author": t.str("author", "")}
-

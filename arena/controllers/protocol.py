@@ -1,0 +1,80 @@
+"""What crosses the wire between the arena and a controller (layer 8): statuses, the actions a
+controller may send and their validation, and the observations and motor states it is sent.
+
+The messages themselves are JSON lines (see host.py for the controller's side and
+docs/controllers.md for the whole exchange).
+"""
+
+from __future__ import annotations
+
+import math
+
+from arena.units import MOTOR_PORTS
+
+OK, ERROR, TIMEOUT, INVALID = "OK", "ERROR", "TIMEOUT", "INVALID"
+COMMAND_KEYS = {"dc", "run", "target", "speed", "then", "stop", "reset_angle"}
+STOP_MODES = ("coast", "brake", "hold")
+
+
+class InvalidAction(Exception):
+    pass
+
+
+def _number(v, where: str) -> float:
+    # exact types only: a bool (or any subclass trick) is not a duty
+    if type(v) not in (int, float):
+        raise InvalidAction(f"{where} must be a number, got {type(v).__name__}")
+    f = float(v)
+    if not math.isfinite(f):
+        raise InvalidAction(f"{where} must be finite, got {v!r}")
+    return f
+
+
+def validate_action(action, ports: list[str]) -> dict:
+    """A controller's action -> motor commands, or InvalidAction with the reason.
+
+    Accepted: {"B": duty, ...} with duty in [-1, 1] (clipped), or per port a command dict
+    {"dc": u} | {"run": deg/s} | {"target": deg, "speed": deg/s, "then": stop} | {"stop": mode}.
+    Ports not mentioned keep their last command.
+    """
+    if type(action) is not dict:
+        raise InvalidAction(f"act() must return a dict of motor port -> duty, got {type(action).__name__}")
+    if len(action) > len(MOTOR_PORTS):
+        raise InvalidAction(f"act() returned {len(action)} entries; the robot has ports {', '.join(ports)}")
+    out: dict = {}
+    for port, cmd in action.items():
+        if port not in ports:
+            raise InvalidAction(f"unknown motor port {port!r}: this robot has {', '.join(ports)}")
+        if type(cmd) is dict:
+            bad = set(cmd) - COMMAND_KEYS
+            if bad or not cmd:
+                raise InvalidAction(f"port {port}: unknown command keys {sorted(bad)}; use dc, run, target/speed/then, stop")
+            c: dict = {}
+            for k, v in cmd.items():
+                if k in ("then", "stop"):
+                    if v not in STOP_MODES:
+                        raise InvalidAction(f"port {port}: {k} must be one of {', '.join(STOP_MODES)}")
+                    c[k] = v
+                else:
+                    c[k] = _number(v, f"port {port} {k}")
+            if "dc" in c:
+                c["dc"] = min(1.0, max(-1.0, c["dc"]))
+            out[port] = c
+        else:
+            out[port] = min(1.0, max(-1.0, _number(cmd, f"duty for port {port}")))
+    return out
+
+
+def _plain(v):
+    return v.tolist() if hasattr(v, "tolist") else v
+
+
+def plain_obs(raw: dict) -> dict:
+    """Observation as JSON-friendly numbers (lists for vectors), in the brick's units."""
+    return {k: (v.tolist() if hasattr(v, "tolist") else v) for k, v in raw.items()}
+
+
+def motor_states(robot) -> dict:
+    """What the brick's firmware knows about each motor beyond the observation: whether a
+    run_target has finished and whether it is stalled (brick programs block on these)."""
+    return {p: {"done": m.done, "stalled": m.stalled} for p, m in robot.motors.items()}
