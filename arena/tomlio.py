@@ -12,6 +12,7 @@ else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
 from arena.errors import SpecError
+from arena.units import parse_color
 
 _MISSING = object()
 
@@ -116,6 +117,34 @@ class Table:
             except ValueError as exc:
                 raise self.error(f"{name}[{i}]", str(exc), "use a number") from None
         return tuple(out)
+
+    def nums(self, name: str, default: Any = _MISSING, n: int | None = None) -> tuple[float, ...]:
+        """A list of numbers of any length (or exactly n)."""
+        v = self.raw(name, default)
+        if v is default and default is not _MISSING:
+            return v
+        if not isinstance(v, list) or (n is not None and len(v) != n):
+            raise self.error(name, f"expected a list of {n or 'some'} numbers, got {v!r}", f"write {name} = [1, 2, ...]")
+        for i, x in enumerate(v):
+            if isinstance(x, bool) or not isinstance(x, (int, float)):
+                raise self.error(f"{name}[{i}]", f"expected a number, got {x!r}", "use a number")
+        return tuple(float(x) for x in v)
+
+    def strs(self, name: str, default: Any = _MISSING) -> tuple[str, ...]:
+        v = self.raw(name, default)
+        if v is default and default is not _MISSING:
+            return v
+        if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
+            raise self.error(name, f"expected a list of strings, got {v!r}", f'write {name} = ["a", "b"]')
+        return tuple(v)
+
+    def color(self, name: str, default: Any = _MISSING, fix: str = "") -> tuple[int, int, int]:
+        """A colour name or #rrggbb as RGB 0-255 (units.NAMED_COLORS)."""
+        v = self.str(name, default)
+        try:
+            return parse_color(v)
+        except ValueError as exc:
+            raise self.error(name, str(exc), fix) from None
 
     def table(self, name: str, default: Any = _MISSING) -> Table:
         v = self.raw(name, default)

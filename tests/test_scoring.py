@@ -5,7 +5,8 @@ import pytest
 from arena.errors import SpecError
 from arena.world.scene import World
 from arena.world.scoring import KINDS, ObjectState, RobotState, Scorer, Snapshot
-from arena.world.spec import TERM_KINDS, load_world
+from arena.world.spec import load_world
+from arena.world.terms import TERM_KINDS
 
 WORLD = '''
 id = "Terms-v0"

@@ -306,14 +306,8 @@ def _gear(t: Table) -> float:
 
 def _color(t: Table) -> str | None:
     v = t.str("color", None)
-    if v is None:
-        return None
-    from arena.units import parse_color
-
-    try:
-        parse_color(v)
-    except ValueError as exc:
-        raise t.error("color", str(exc), 'write color = "#rrggbb" or a colour name like "red"') from None
+    if v is not None:  # kept as written; checked here so a typo names its key
+        t.color("color", fix='write color = "#rrggbb" or a colour name like "red"')
     return v
 
 

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from arena.world.scene import Layout, TrackPath, World
-from arena.world.spec import TermSpec, ZoneSpec
+from arena.world.spec import ZoneSpec
+from arena.world.terms import TermSpec
 
 TOPPLED_UP = 0.3  # a robot whose up axis is this close to horizontal has toppled
 TOUCH_RELEASE = 0.2  # s: a contact must be gone this long before touching again is a new event

@@ -8,57 +8,15 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from arena.errors import SpecError
 from arena.tomlio import Table, load_toml
-from arena.units import parse_color
+from arena.world.terms import TermSpec, read_term
 
 ID_RE = re.compile(r"^[A-Z][A-Za-z0-9]*-v\d+$")
 NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
-
-# Every score term kind and its parameters: name -> (type, default, what it means). The loader
-# checks each [[score]] table against this; docs/worlds.md describes the same table for authors.
-# Types: "num", "bool", "str", "path" (a path id), "zone" (a zone id), "zones" (list of zone ids),
-# "objects" (list of object or group ids; [] = every movable object), "nums" (list of numbers),
-# "touch" (list of: "wall", "robot", object or group ids; [] = anything but the floor).
-_END = ("bool", False, "reaching the goal of this term ends the run")
-TERM_PARAMS: dict[str, dict[str, tuple]] = {
-    "path_progress": {"path": ("path", None, "the path followed"),
-                      "finish": ("num", 0.0, "laps (closed) or fraction (open) that end the run; 0 = none"),
-                      "tolerance": ("num", 60.0, "mm from the path beyond which progress pauses")},
-    "laps": {"path": ("path", None, "a closed path"),
-             "finish": ("num", 0.0, "whole laps that end the run; 0 = none"),
-             "tolerance": ("num", 60.0, "mm from the path beyond which progress pauses")},
-    "checkpoints": {"zones": ("zones", None, "the checkpoint zones in course order"),
-                    "values": ("nums", None, "value of each checkpoint (default 1 each)"),
-                    "ordered": ("bool", True, "a checkpoint counts only after the one before it"),
-                    "end": ("bool", False, "reaching the last checkpoint ends the run")},
-    "reach_zone": {"zone": ("zone", None, "the zone to reach (robot origin inside)"), "end": _END},
-    "in_zone": {"zone": ("zone", None, "the zone the robot should be in (at the end)")},
-    "objects_in_zone": {"zone": ("zone", None, "the target zone"),
-                        "objects": ("objects", (), "objects that count ([] = every movable object)"),
-                        "end": ("bool", False, "all of them inside ends the run")},
-    "knockout": {"zone": ("zone", None, "the ring: a robot whose origin leaves it is out"),
-                 "margin": ("num", 0.0, "mm beyond the zone edge before a robot counts as out"),
-                 "win": ("num", 1.0, "value when an opponent is out or toppled first"),
-                 "draw": ("num", 0.0, "value while undecided (and at the time limit)"),
-                 "loss": ("num", 0.0, "value when this robot is out or toppled first"),
-                 "end": ("bool", True, "a decision ends the run")},
-    "out_of_bounds": {"zone": ("zone", None, "the allowed area: leaving it counts once per exit"),
-                      "margin": ("num", 0.0, "mm beyond the zone edge before the robot counts as out"),
-                      "end": ("bool", False, "the first exit ends the run")},
-    "touch": {"with": ("touch", (), "what counts: \"wall\", \"robot\", object or group ids; [] = anything"),
-              "measure": ("str", "events", "\"events\" (each new contact) or \"seconds\" (time in contact)"),
-              "max": ("num", 0.0, "cap on the value (0 = no cap): bounds a penalty")},
-    "toppled": {"end": ("bool", True, "toppling ends the run")},
-    "time_bonus": {"zone": ("zone", None, "the zone whose reaching stops the clock"),
-                   "limit": ("num", 0.0, "s: value = limit - time of reaching (0 = the world's time_limit)")},
-    "time": {},
-}
-TERM_KINDS = tuple(TERM_PARAMS)
-
 
 @dataclass(frozen=True)
 class PathSpec:
@@ -188,14 +146,6 @@ class StartSpec:
 
 
 @dataclass(frozen=True)
-class TermSpec:
-    name: str
-    kind: str
-    weight: float
-    params: dict = field(default_factory=dict, compare=False, hash=False)
-
-
-@dataclass(frozen=True)
 class WorldSpec:
     id: str
     name: str
@@ -244,14 +194,6 @@ class WorldSpec:
         raise KeyError(pid)
 
 
-def _color(t: Table, key: str, default: str) -> tuple[int, int, int]:
-    v = t.str(key, default)
-    try:
-        return parse_color(v)
-    except ValueError as exc:
-        raise t.error(key, str(exc)) from None
-
-
 def _points(t: Table, key: str, pts, closed: bool) -> tuple[tuple[float, float], ...]:
     if not isinstance(pts, list) or len(pts) < (3 if closed else 2):
         raise t.error(key, "a path needs at least 2 points (3 when closed)", "write points = [[x, y], ...] in mm")
@@ -261,27 +203,6 @@ def _points(t: Table, key: str, pts, closed: bool) -> tuple[tuple[float, float],
             raise t.error(f"{key}[{i}]", f"expected [x, y] in mm, got {p!r}", "write each point as [x, y]")
         out.append((float(p[0]), float(p[1])))
     return tuple(out)
-
-
-def _num_list(t: Table, key: str, default=None, n: int | None = None) -> tuple | None:
-    v = t.raw(key, default)
-    if v is default:
-        return v
-    if not isinstance(v, list) or (n is not None and len(v) != n):
-        raise t.error(key, f"expected a list of {n or 'some'} numbers, got {v!r}", f"write {key} = [1, 2, ...]")
-    for i, x in enumerate(v):
-        if isinstance(x, bool) or not isinstance(x, (int, float)):
-            raise t.error(f"{key}[{i}]", f"expected a number, got {x!r}", "use a number")
-    return tuple(float(x) for x in v)
-
-
-def _str_list(t: Table, key: str, default=None) -> tuple | None:
-    v = t.raw(key, default)
-    if v is default:
-        return v
-    if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
-        raise t.error(key, f"expected a list of strings, got {v!r}", f'write {key} = ["a", "b"]')
-    return tuple(v)
 
 
 def _id(t: Table, seen: set, what: str) -> str:
@@ -305,7 +226,7 @@ def _path(t: Table, seen: set) -> PathSpec:
     for i, v in enumerate(raw_var):
         variants.append(_points(t, f"variants[{i}]", v, closed))
     jitter = t.num("jitter", 0.0, lo=0.0)
-    fixed = _num_list(t, "fixed", ())
+    fixed = t.nums("fixed", ())
     n_min = min(len(v) for v in (pts, *variants))
     for i, f in enumerate(fixed):
         if f != int(f) or not 0 <= f < n_min:
@@ -320,7 +241,7 @@ def _path(t: Table, seen: set) -> PathSpec:
             raise t.error(f"gaps[{i}]", f"expected [at, length] in mm with length > 0, got {g!r}",
                           "write each gap as [mm along the path, mm long]")
         gaps.append((float(g[0]), float(g[1])))
-    spec = PathSpec(_id(t, seen, "path"), kind, pts, closed, t.num("width", 20.0, lo=1.0), _color(t, "color", "black"),
+    spec = PathSpec(_id(t, seen, "path"), kind, pts, closed, t.num("width", 20.0, lo=1.0), t.color("color", "black"),
                     tuple(variants), jitter, tuple(int(f) for f in fixed), tuple(gaps))
     t.reject_unknown()
     return spec
@@ -329,7 +250,7 @@ def _path(t: Table, seen: set) -> PathSpec:
 def _zone(t: Table, seen: set) -> ZoneSpec:
     zid = _id(t, seen, "zone")
     shape = t.str("shape", choices=("rect", "circle", "ring"))
-    color = _color(t, "color", None) if t.has("color") else None
+    color = t.color("color", None) if t.has("color") else None
     t.raw("color", None)
     z = ZoneSpec(zid, shape, t.vec("center", 2), t.vec("size", 2, (0.0, 0.0)), t.num("radius", 0.0, lo=0.0),
                  t.num("inner", 0.0, lo=0.0), color)
@@ -357,7 +278,7 @@ def _object(t: Table, seen: set, zone_ids: set) -> ObjectSpec:
     place = t.str("place", None)
     if place is not None and place not in zone_ids:
         raise t.error("place", f"no zone with id {place!r}", f"use one of: {', '.join(sorted(zone_ids)) or '(none)'}")
-    avoid = _str_list(t, "avoid", ())
+    avoid = t.strs("avoid", ())
     for i, a in enumerate(avoid):
         if a not in zone_ids:
             raise t.error(f"avoid[{i}]", f"no zone with id {a!r}", f"use one of: {', '.join(sorted(zone_ids))}")
@@ -366,7 +287,7 @@ def _object(t: Table, seen: set, zone_ids: set) -> ObjectSpec:
     if place is None and count > 1:
         raise t.error("count", "several copies need a zone to be placed in", 'add place = "<zone id>"')
     jitter = t.table("jitter", None)
-    spec = ObjectSpec(oid, shape, size, t.num("mass", 0.1, lo=0.0, hi=100.0), _color(t, "color", "#d04040"),
+    spec = ObjectSpec(oid, shape, size, t.num("mass", 0.1, lo=0.0, hi=100.0), t.color("color", "#d04040"),
                       t.num("friction", 0.5, lo=0.0, hi=5.0), t.vec("pos", 2, (0.0, 0.0)), t.num("z", 0.0),
                       t.num("heading", 0.0), t.str("axis", "z", choices=("z", "x")) if shape == "cylinder" else "z",
                       count, place, avoid, t.num("gap", 0.0, lo=0.0), jitter.num("pos", 0.0, lo=0.0),
@@ -386,51 +307,7 @@ def _maze(t: Table) -> MazeSpec:
         raise t.error("start", f"{start} is not a cell of a {cols} x {rows} maze", "write start = [column, row] from 0")
     spec = MazeSpec(t.vec("origin", 2), (cols, rows), t.num("cell", 300.0, lo=100.0), t.num("wall_height", 100.0, lo=1.0),
                     t.num("wall_thickness", 10.0, lo=1.0), (int(start[0]), int(start[1])),
-                    t.num("loops", 0.0, lo=0.0, hi=1.0), _color(t, "color", "#f0f0f0"))
-    t.reject_unknown()
-    return spec
-
-
-def _term(t: Table, ids: dict[str, set], names: set) -> TermSpec:
-    kind = t.str("kind", choices=TERM_KINDS)
-    name = t.str("name")
-    if name in names:
-        raise t.error("name", f"score term {name!r} is named twice", "give every [[score]] its own name")
-    names.add(name)
-    params: dict = {}
-    for key, (typ, default, _doc) in TERM_PARAMS[kind].items():
-        req = default is None and typ not in ("nums",)
-        if typ == "num":
-            params[key] = t.num(key, default)
-        elif typ == "bool":
-            params[key] = t.bool(key, default)
-        elif typ == "str":
-            params[key] = t.str(key, default, choices=("events", "seconds") if key == "measure" else None)
-        elif typ == "nums":
-            params[key] = _num_list(t, key, None)
-        elif typ in ("path", "zone"):
-            v = t.str(key) if req else t.str(key, None)
-            known = ids["paths" if typ == "path" else "zones"]
-            if v is not None and v not in known:
-                raise t.error(key, f"no {typ} with id {v!r}", f"use one of: {', '.join(sorted(known)) or '(none defined)'}")
-            params[key] = v
-        else:  # zones, objects, touch: lists of ids
-            v = _str_list(t, key) if req else _str_list(t, key, default)
-            known = {"zones": ids["zones"], "objects": ids["objects"], "touch": ids["objects"] | {"wall", "robot"}}[typ]
-            for i, x in enumerate(v):
-                if x not in known:
-                    raise t.error(f"{key}[{i}]", f"{x!r} is not one of this world's {typ}",
-                                  f"use one of: {', '.join(sorted(known)) or '(none defined)'}")
-            params[key] = tuple(v)
-    if kind == "checkpoints":
-        if params["values"] is not None and len(params["values"]) != len(params["zones"]):
-            raise t.error("values", f"{len(params['values'])} values for {len(params['zones'])} zones",
-                          "give one value per checkpoint zone")
-        if not params["zones"]:
-            raise t.error("zones", "no checkpoint zones", 'write zones = ["cp1", "cp2", ...]')
-    if kind == "objects_in_zone" and not ids["objects"]:
-        raise t.error("kind", "this world has no objects", "add [[objects]] or use another kind")
-    spec = TermSpec(name, kind, t.num("weight", 1.0), params)
+                    t.num("loops", 0.0, lo=0.0, hi=1.0), t.color("color", "#f0f0f0"))
     t.reject_unknown()
     return spec
 
@@ -447,7 +324,7 @@ def load_world(path: Path) -> WorldSpec:
     mat = top.table("mat")
     mat_size = mat.vec("size", 2)
     res = mat.num("resolution", 2.0, lo=0.5, hi=20.0)
-    mat_color = _color(mat, "color", "white")
+    mat_color = mat.color("color", "white")
     mat_image = mat.str("image", None)
     if mat_image is not None:
         img = (path.parent / mat_image).resolve()
@@ -460,7 +337,7 @@ def load_world(path: Path) -> WorldSpec:
     areas = []
     for t in mat.tables("areas"):
         shape = t.str("shape", choices=("rect", "circle", "ring"))
-        areas.append(AreaSpec(shape, _color(t, "color", "black"), t.vec("center", 2),
+        areas.append(AreaSpec(shape, t.color("color", "black"), t.vec("center", 2),
                               t.vec("size", 2, (0.0, 0.0)), t.num("radius", 0.0, lo=0.0), t.num("inner", 0.0, lo=0.0)))
         t.reject_unknown()
     mat.reject_unknown()
@@ -473,7 +350,7 @@ def load_world(path: Path) -> WorldSpec:
     walls = []
     for t in top.tables("walls"):
         walls.append(WallSpec(t.vec("start", 2), t.vec("end", 2), t.num("height", 100.0, lo=1.0),
-                              t.num("thickness", 20.0, lo=1.0), _color(t, "color", "#c8aa78")))
+                              t.num("thickness", 20.0, lo=1.0), t.color("color", "#c8aa78")))
         t.reject_unknown()
     maze = _maze(top.table("maze")) if top.has("maze") else None
     starts = []
@@ -490,7 +367,7 @@ def load_world(path: Path) -> WorldSpec:
         raise top.error("start", "a world needs at least one start pose", "add a [[start]] table with pos or path")
     ids = {"paths": path_ids, "zones": zone_ids, "objects": object_ids}
     names: set = set()
-    terms = [_term(t, ids, names) for t in top.tables("score")]
+    terms = [read_term(t, ids, names) for t in top.tables("score")]
     if not terms:
         raise top.error("score", "a world needs at least one score term", "add a [[score]] table")
     players = top.int("players", 1, lo=1, hi=8)
