@@ -38,6 +38,7 @@ def main() -> int:
     args = ap.parse_args()
 
     from arena.compete import tournament as T
+    from arena.compete.backends import LocalBackend, RayBackend
     from arena.compete.store import Store
 
     tmp = Path(tempfile.mkdtemp(prefix="arena-bench-"))
@@ -75,8 +76,8 @@ def main() -> int:
         return rate
 
     per_core: dict[str, float] = {}
-    one = bench("local-1", T.LocalBackend(1))
-    two = bench("local-2", T.LocalBackend(2))
+    one = bench("local-1", LocalBackend(1))
+    two = bench("local-2", LocalBackend(2))
     print(f"speed-up 2 workers / 1 worker: {two / one:.2f}x (target >= 1.8x on 2 idle cores)")
     print(f"per core actually used: {per_core['local-1']:.1f} vs {per_core['local-2']:.1f} matches/min "
           f"({per_core['local-2'] / per_core['local-1']:.0%} per-core efficiency; on a busy machine the speed-up "
@@ -87,7 +88,7 @@ def main() -> int:
         except ImportError:
             print("ray: not installed (pip install 'kit-arena[ray]')")
             return 0
-        be = T.RayBackend(2)
+        be = RayBackend(2)
         # warm the Ray workers so their start-up is not timed
         ray_mod = be.ray
         warm = ray_mod.remote(num_cpus=1)(_warm)

@@ -12,6 +12,7 @@ import tiny
 from conftest import arena_cmd
 
 from arena.compete import tournament as T
+from arena.compete.backends import LocalBackend, RayBackend
 from arena.compete.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -48,7 +49,7 @@ def test_play_is_resumable_and_idempotent_and_duels_are_rated(tmp_path, content)
     agents = [T.load_agent(content[k]) for k in ("follower", "bang", "crasher")]
     jobs = T.schedule([content["solo"], content["duel"]], agents, range(1))
     store = Store(tmp_path / "r.sqlite")
-    be = T.LocalBackend(2)
+    be = LocalBackend(2)
     try:
         first = T.play(jobs[:4], store, be)
         assert (first.played, first.skipped) == (4, 0)
@@ -96,7 +97,7 @@ def test_a_worker_dying_while_others_run_loses_no_match(tmp_path, content, monke
     monkeypatch.setenv("ARENA_TEST_MARKS", str(tmp_path))
     jobs = T.schedule([content["solo"]], [T.load_agent(FOLLOWER)], range(3))
     store = Store(tmp_path / "r.sqlite")
-    be = T.LocalBackend(2)
+    be = LocalBackend(2)
     try:  # all three in flight: the crash also fails whatever was running beside it; each is retried
         s = T.play(jobs, store, be, retries=2, fn=flaky)
     finally:
@@ -111,7 +112,7 @@ def test_infrastructure_failures_are_recorded_unranked_and_retried(tmp_path, con
     monkeypatch.setenv("ARENA_TEST_MARKS", str(tmp_path))
     jobs = T.schedule([content["solo"]], [T.load_agent(FOLLOWER)], range(3))
     store = Store(tmp_path / "r.sqlite")
-    be = T.LocalBackend(2)
+    be = LocalBackend(2)
     try:
         # one match in flight at a time: a dying worker breaks the whole pool, and a match that was
         # raising on the other worker at that moment would be reported as broken, not as its error
@@ -124,7 +125,7 @@ def test_infrastructure_failures_are_recorded_unranked_and_retried(tmp_path, con
     assert len(store.results()) == 3  # each match once, no failure ranked
 
     clean = Store(tmp_path / "clean.sqlite")
-    be = T.LocalBackend(1)
+    be = LocalBackend(1)
     try:
         T.play(jobs, clean, be)
     finally:
@@ -135,7 +136,7 @@ def test_infrastructure_failures_are_recorded_unranked_and_retried(tmp_path, con
 def test_a_match_that_always_fails_is_given_up_and_left_unranked(tmp_path, content):
     jobs = T.schedule([content["solo"]], [T.load_agent(BANG)], range(1))
     store = Store(tmp_path / "r.sqlite")
-    be = T.LocalBackend(1)
+    be = LocalBackend(1)
     try:
         s = T.play(jobs, store, be, retries=1, fn=always_broken)
     finally:
@@ -184,12 +185,12 @@ def test_ray_backend_gives_the_same_results_as_the_local_one(tmp_path, content):
     jobs = T.schedule([content["solo"], content["duel"]], [T.load_agent(content["follower"]),
                                                           T.load_agent(content["bang"])], range(1))
     local, remote = Store(tmp_path / "local.sqlite"), Store(tmp_path / "ray.sqlite")
-    be = T.LocalBackend(2)
+    be = LocalBackend(2)
     try:
         T.play(jobs, local, be)
     finally:
         be.close()
-    be = T.RayBackend(2)
+    be = RayBackend(2)
     try:
         assert ray.is_initialized()
         s = T.play(jobs, remote, be)

@@ -1,4 +1,4 @@
-"""Evaluations (layer 8): one agent, one world, N seeds in parallel, summarised with intervals."""
+"""Evaluations: one agent, one world, N seeds in parallel, summarised with intervals."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from arena.compete.backends import make_backend
 from arena.compete.ranking import bootstrap_ci
-from arena.compete.tournament import Outcome, load_agent, load_world_entry, make_backend, schedule
+from arena.compete.tournament import Outcome, load_agent, load_world_entry, schedule
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""Ratings and standings (layer 8): pure functions of stored results; never imports pybullet.
+"""Ratings and standings: pure functions of stored results; never imports pybullet.
 
 - A *game* is what one comparison is made of. In a solo world every agent plays the same seeds,
   so a game is (world, seed): all agents' runs on that seed, ordered by score. In a head-to-head
@@ -9,12 +9,14 @@
 - openskill (Plackett-Luce, tau = 0, shown as mu - 3 sigma) is the running rating while a
   tournament plays; Bradley-Terry, fitted to every pairwise outcome with a bootstrap over games
   for 95 % intervals, gives the final standings.
+- TournamentRatings keeps the openskill ratings up to date from the store while a tournament plays;
+  best_run picks the winner's best stored run (the demo renders it).
 """
 
 from __future__ import annotations
 
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -248,3 +250,45 @@ def leaderboard(rows: list[dict], world: str | None = None, n_boot: int = BOOTST
     if len(worlds) > 1:
         out["overall"] = standings(rows, n_boot)
     return out
+
+
+def best_run(store, board: dict[str, list[Standing]]) -> dict | None:
+    """The winner's highest-scoring run in the first world of the leaderboard (a stored result row)."""
+    worlds = [w for w in board if w != "overall"]
+    if not worlds or not board[worlds[0]]:
+        return None
+    top = board[worlds[0]][0]
+    rows = [r for r in store.results(worlds[0]) if r["agent_hash"] == top.agent_hash]
+    return max(rows, key=lambda r: (r["total"], -r["tiebreak"]), default=None)
+
+
+# -- while a tournament plays ----------------------------------------------------------------------
+class TournamentRatings:
+    """openskill ratings while a tournament plays: a game is rated once all its results are in.
+    Starts from every result already in the store; add(job) as each scheduled match is stored."""
+
+    def __init__(self, store, jobs):
+        self.ratings = LiveRatings()
+        self.store = store
+        self.size = Counter(self._key(j.world_id, j.seed, j.match_id, len(j.players)) for j in jobs)
+        self.got: dict = {}
+        for g in games(store.results()):
+            self.ratings.update(g)
+
+    @staticmethod
+    def _key(world, seed, mid, players):
+        return (world, seed) if players == 1 else (world, seed, mid)
+
+    def add(self, job) -> None:
+        key = self._key(job.world_id, job.seed, job.match_id, len(job.players))
+        self.got[key] = self.got.get(key, 0) + 1
+        if self.got[key] == self.size[key]:
+            rows = [r for r in self.store.results(job.world_id) if r["seed"] == job.seed
+                    and (len(job.players) == 1 or r["match_id"] == job.match_id)]
+            for g in games(rows):
+                self.ratings.update(g)
+
+    def leader(self) -> str:
+        """The top three, as "name rating" pairs."""
+        top = self.ratings.top(3)
+        return "  ".join(f"{n} {v:.1f}" for n, v in top)

@@ -1,11 +1,12 @@
-"""Submissions (layer 8): check an agent someone hands in and keep an immutable copy of it.
+"""Submissions: check an agent someone hands in and keep an immutable copy of it.
 
 Accepted: an agent folder (controller.py, optional agent.toml and data files), a single .py file,
 or a .zip of a folder. Refused, each with the reason: symlinks or other special files, absolute
 or ../ paths, too many or too large files, archives that inflate too far (zip bombs), pickles
 (.pkl/.pt/... or pickle bytes, numpy object arrays) and anything without a controller.
 The copy lives under <store dir>/submissions/<content hash>/<name>/, read-only; the same content
-submitted twice is stored once.
+submitted twice is stored once. validate() then plays one episode with the stored copy, records it
+as accepted or rejected, and schedules its matches.
 """
 
 from __future__ import annotations
@@ -18,9 +19,11 @@ import stat
 import tempfile
 import zipfile
 import zlib
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from arena.compete import tournament as T
 from arena.errors import ArenaError
 
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
@@ -215,9 +218,64 @@ def store_copy(files: dict[str, bytes], root: Path, name: str) -> tuple[Path, st
 
 
 def submit(src: str | Path, name: str, owner: str, root: Path) -> Submission:
-    """Check and store a submission (no episode yet: see arena.cli cmd_submit for validation)."""
+    """Check and store a submission (no episode yet: validate() plays one)."""
     _check_name(name)
     files = read_submission(src)
     root.mkdir(parents=True, exist_ok=True)
     path, h, new = store_copy(files, root, name)
     return Submission(name, owner, h, path, new)
+
+
+# -- validation --------------------------------------------------------------------------------------
+@dataclass
+class Validation:
+    """How a stored submission's validation episode went and, when accepted, its scheduled matches."""
+    world: str  # id of the world the episode ran on (seed 0)
+    accepted: bool
+    reason: str = ""  # why it was rejected: "STATUS: reason" of the failed run
+    output: str = ""  # the failed controller's output (capped)
+    total: float = 0.0  # the episode's points when accepted
+    worlds: list = field(default_factory=list)  # tournament.World entries it plays on
+    agents: list = field(default_factory=list)  # the tournament's roster, the submission included
+    jobs: list = field(default_factory=list)  # every match of the submission in the schedule
+    pending: list = field(default_factory=list)  # those not stored yet
+
+
+def validate(sub: Submission, store, world: str | None = None, seeds: int = 3,
+             on_episode: Callable[[str], None] | None = None) -> Validation:
+    """Play one episode (seed 0) with the stored copy on the first world it targets (the one given,
+    else the bundled worlds), record the submission as accepted or rejected in the store and
+    schedule its matches over `seeds` seeds. on_episode(world id) is called before the episode.
+    ArenaError when it targets none of the worlds (recorded as rejected) or the arena itself fails
+    (nothing recorded)."""
+    agent = T.load_agent(sub.path, sub.name)
+    worlds = T.select_worlds([world] if world else [])
+    mine = [w for w in worlds if T.targets(agent, w)]
+    if not mine:
+        store.add_submission(sub.agent_hash, sub.name, sub.owner, str(sub.path), "rejected", "targets no world")
+        raise ArenaError(f"{sub.name} targets none of these worlds: {', '.join(w.id for w in worlds)} "
+                         "(fix: list world ids in agent.toml worlds = [...])")
+    w = mine[0]
+    if on_episode:
+        on_episode(w.id)
+    job = T.schedule([w], [agent], [0])[0] if w.players == 1 else T.Job(
+        "validation", w.path, w.id, w.hash, 0, (T.player_entry(w, agent),) * w.players, record=False)
+    try:
+        out = T.execute(job)
+    except Exception as exc:  # noqa: BLE001 - an arena failure: nothing is held against the submission
+        raise ArenaError(f"validation could not run (arena failure, not your agent): {exc}") from None
+    bad = [r for r in out.results if r.status != "OK"]
+    if bad:
+        reason = f"{bad[0].status}: {bad[0].reason}"
+        store.add_submission(sub.agent_hash, sub.name, sub.owner, str(sub.path), "rejected", reason)
+        return Validation(w.id, False, reason, bad[0].output)
+    if w.players == 1:
+        store.add_match(out.results, out.replay, w.hash)
+    store.add_submission(sub.agent_hash, sub.name, sub.owner, str(sub.path), "accepted", "")
+    agents = T.roster(store)
+    jobs = [j for j in T.schedule(worlds, agents, range(seeds))
+            if any(p["agent_hash"] == sub.agent_hash for p in j.players)]
+    stored = store.match_ids()
+    pending = [j for j in jobs if j.match_id not in stored]
+    return Validation(w.id, True, total=out.results[0].score["total"], worlds=worlds, agents=agents, jobs=jobs,
+                      pending=pending)

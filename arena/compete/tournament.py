@@ -1,5 +1,5 @@
-"""Tournaments (layer 8): a schedule of matches, run on a local process pool or on Ray, written to
-the store by the arena process only.
+"""Tournaments: a schedule of matches, played on a backend (arena.compete.backends: a local
+process pool or Ray), written to the store by the arena process only.
 
 - Solo worlds (players == 1): every agent that targets the world plays the same fixed seeds.
 - Head-to-head worlds (players == 2): a round robin; every pair plays every seed from both start
@@ -14,7 +14,6 @@ the store by the arena process only.
 from __future__ import annotations
 
 import itertools
-import os
 import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -91,7 +90,8 @@ def bundled_agents() -> list[Agent]:
     return [load_agent(a) for a in listing("agents")]
 
 
-def _player(world: World, agent: Agent) -> dict:
+def player_entry(world: World, agent: Agent) -> dict:
+    """One start position of a match: the agent and the robot it drives in this world, with their hashes."""
     robot_file = resolve("robots", agent.robot or world.robot)
     from arena.robot.spec import load_robot
 
@@ -112,7 +112,7 @@ def schedule(worlds: Iterable[World], agents: Iterable[Agent], seeds: Iterable[i
     jobs = []
     for w in worlds:
         field_ = [a for a in agents if targets(a, w)]
-        seat = {a.hash: _player(w, a) for a in field_}  # robot files are read once per world and agent
+        seat = {a.hash: player_entry(w, a) for a in field_}  # robot files are read once per world and agent
         if w.players == 1:
             lineups = [[a] for a in field_]
         elif w.players == 2:
@@ -125,6 +125,34 @@ def schedule(worlds: Iterable[World], agents: Iterable[Agent], seeds: Iterable[i
                 mid = match_id(w.id, [(p["robot_hash"], p["agent_hash"]) for p in players], seed, __version__)
                 jobs.append(Job(mid, w.path, w.id, w.hash, seed, players, record, hash_every))
     return jobs
+
+
+def select_worlds(paths: Iterable[str | Path] = ()) -> list[World]:
+    """The worlds named (world names or files), else every bundled world."""
+    paths = list(paths)
+    return [load_world_entry(w) for w in paths] if paths else bundled_worlds()
+
+
+@dataclass
+class Plan:
+    """A tournament about to play: its worlds, agents and matches."""
+    worlds: list[World]
+    agents: list[Agent]
+    jobs: list[Job]
+    pending: int  # matches not in the store yet
+
+
+def plan(store: Store, seeds: int, world_paths: Iterable[str | Path] = (), agent_paths: Iterable[str] = (),
+         record: bool = True, worlds: list[World] | None = None, agents: list[Agent] | None = None) -> Plan:
+    """Schedule a tournament: the worlds given (else those named, else every bundled world) and the
+    agents given (else those named, else the roster); ArenaError when nothing would play."""
+    worlds = worlds or select_worlds(world_paths)
+    agents = agents or roster(store, list(agent_paths))
+    jobs = schedule(worlds, agents, range(seeds), record=record)
+    if not jobs:
+        raise ArenaError("nothing to play: no agent targets these worlds (check agent.toml worlds = [...])")
+    stored = store.match_ids()
+    return Plan(worlds, agents, jobs, sum(j.match_id not in stored for j in jobs))
 
 
 # -- one match, in a worker ----------------------------------------------------------------------
@@ -151,110 +179,6 @@ def execute(job: Job) -> Outcome:
     for r in results:
         r.actions, r.checkpoints = [], []
     return Outcome(job.match_id, results, rep)
-
-
-# -- backends ----------------------------------------------------------------------------------------
-def _pin_worker(counter) -> None:
-    """Worker k and its controllers run on CPU k (mod the CPUs allowed): see placement.pin_to_cpu."""
-    from arena.controllers.placement import pin_to_cpu
-
-    with counter.get_lock():
-        k = counter.value
-        counter.value += 1
-    pin_to_cpu(k)
-
-
-class LocalBackend:
-    """A process pool (spawn: pybullet clients must never cross a fork)."""
-
-    name = "local"
-
-    def __init__(self, workers: int):
-        self.workers = max(1, workers)
-        self.pool = None
-
-    def _pool(self):
-        if self.pool is None:
-            from concurrent.futures import ProcessPoolExecutor
-            from multiprocessing import get_context
-
-            ctx = get_context("spawn")
-            self.pool = ProcessPoolExecutor(self.workers, mp_context=ctx, initializer=_pin_worker,
-                                            initargs=(ctx.Value("i", 0),))
-        return self.pool
-
-    def submit(self, fn: Callable, job: Job):
-        return self._pool().submit(fn, job)
-
-    def wait(self, handles: list) -> list[tuple[object, object]]:
-        """Block until at least one handle is done; (handle, Outcome or Exception) for each done."""
-        from concurrent.futures import FIRST_COMPLETED
-        from concurrent.futures import wait as fwait
-        from concurrent.futures.process import BrokenProcessPool
-
-        done, _ = fwait(handles, return_when=FIRST_COMPLETED)
-        out, broken = [], False
-        for h in done:
-            exc = h.exception()
-            broken |= isinstance(exc, BrokenProcessPool)
-            out.append((h, exc if exc is not None else h.result()))
-        if broken:  # a worker died: the pool is unusable, start a fresh one
-            self.pool.shutdown(wait=False, cancel_futures=True)
-            self.pool = None
-        return out
-
-    def close(self) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(wait=True, cancel_futures=True)
-            self.pool = None
-
-
-class RayBackend:
-    """The same matches as Ray tasks (pip install 'kit-arena[ray]'). Without an address a local Ray
-    instance with `workers` CPUs is started. On a cluster every node needs this package and the
-    same paths for worlds, robots and agents (a shared file system)."""
-
-    name = "ray"
-
-    def __init__(self, workers: int, address: str | None = None):
-        try:
-            import ray
-        except ImportError:
-            raise ArenaError("the ray backend needs Ray: pip install 'kit-arena[ray]'") from None
-        self.ray = ray
-        self.workers = max(1, workers)
-        self._own = not ray.is_initialized()
-        if self._own:
-            kw = {"address": address} if address else {"num_cpus": self.workers, "include_dashboard": False}
-            ray.init(log_to_driver=False, configure_logging=False, **kw)
-        self._remote: dict = {}
-
-    def submit(self, fn: Callable, job: Job):
-        if fn not in self._remote:
-            self._remote[fn] = self.ray.remote(num_cpus=1, max_retries=0)(fn)
-        return self._remote[fn].remote(job)
-
-    def wait(self, handles: list) -> list[tuple[object, object]]:
-        done, _ = self.ray.wait(handles, num_returns=1)
-        out = []
-        for h in done:
-            try:
-                out.append((h, self.ray.get(h)))
-            except Exception as exc:  # noqa: BLE001 - any task failure is an infrastructure failure
-                out.append((h, exc))
-        return out
-
-    def close(self) -> None:
-        if self._own and self.ray.is_initialized():
-            self.ray.shutdown()
-
-
-def make_backend(name: str, workers: int, address: str | None = None):
-    if name == "local":
-        return LocalBackend(workers)
-    if name == "ray":
-        return RayBackend(workers, address)
-    raise ArenaError(f"unknown backend {name!r}: use local or ray")
 
 
 # -- running ---------------------------------------------------------------------------------------
@@ -316,10 +240,6 @@ def play(jobs: list[Job], store: Store, backend, retries: int = 2, fn: Callable 
             if on_event:
                 on_event(Event(kind, job, message=msg, attempt=attempt))
     return summary
-
-
-def default_workers() -> int:
-    return max(1, min(2, os.cpu_count() or 1))
 
 
 def roster(store: Store | None, agent_paths: list[str] | None = None) -> list[Agent]:

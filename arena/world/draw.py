@@ -1,11 +1,14 @@
 """Top-down pictures with numpy only (no OpenGL): the mat, walls, paths' start, robots.
 
-Used by the env's rgb_array render, the pygame viewer and `arena world show`.
+Used by the env's rgb_array render, the pygame viewer and `arena world show` (world_sheet: the
+picture with a title and labels, which pygame draws).
 """
 
 from __future__ import annotations
 
 import math
+import os
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -79,12 +82,13 @@ class TopDown:
         self._rect(img, (x0 + x1) / 2, (y0 + y1) / 2, math.atan2(y1 - y0, x1 - x0), length, wall.thickness / 1000,
                    wall.color)
 
-    def robot(self, img: np.ndarray, robot, x: float, y: float, yaw: float, highlight=(255, 140, 0)) -> None:
-        """Draw every part's footprint, chassis parts first, then wheels and sensors."""
+    def robot(self, img: np.ndarray, asm, x: float, y: float, yaw: float, highlight=(255, 140, 0)) -> None:
+        """Draw every part's footprint of an assembled robot (arena.robot.assembly.Assembly), chassis
+        parts first, then wheels and sensors."""
         cat = catalogue()
         c, s = math.cos(yaw), math.sin(yaw)
         order = {"structure": 0, "brick": 1, "motor": 2, "caster": 3, "wheel": 4, "bumper": 5, "sensor": 6}
-        for pp in sorted(robot.asm.poses.values(), key=lambda q: order.get(q.part.kind, 9)):
+        for pp in sorted(asm.poses.values(), key=lambda q: order.get(q.part.kind, 9)):
             part = cat[pp.part.part]
             px, py = pp.pos[0], pp.pos[1]
             wx, wy = x + px * c - py * s, y + px * s + py * c
@@ -153,5 +157,71 @@ class TopDown:
             else:
                 self.object(img, p.spec, p.x, p.y, p.heading)
         for robot, pose in robots_and_poses:
-            self.robot(img, robot, pose.x, pose.y, pose.yaw)
+            self.robot(img, robot.asm, pose.x, pose.y, pose.yaw)
         return img
+
+
+# -- a world's picture: `arena world show` -----------------------------------------------------------
+@dataclass
+class WorldSheet:
+    """A world drawn from above for one seed (a pygame Surface) and what it shows."""
+    surface: object  # pygame.Surface
+    objects: int
+    walls: int
+    zones: int
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return self.surface.get_width(), self.surface.get_height()
+
+    def save(self, path) -> None:
+        """Write the picture as a PNG (pygame's image module, no window)."""
+        import pygame
+
+        pygame.image.save(self.surface, str(path))
+
+
+def world_sheet(spec, seed: int = 0, scale_mm: float = 2.0) -> WorldSheet:
+    """Draw a world (a WorldSpec) from above for one seed: mat, walls, zones (outlined, with ids),
+    objects and the start poses (the world's robot, with a heading marker), under a title line;
+    scale_mm is millimetres per pixel."""
+    os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+    os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+    import pygame
+
+    from arena.content import resolve
+    from arena.robot.assembly import assemble
+    from arena.robot.spec import load_robot
+    from arena.world.scene import World, layout_for_seed
+
+    world = World(spec)
+    layout = layout_for_seed(world, seed)
+    td = TopDown(world, scale=scale_mm / 1000.0, layout=layout)
+    asm = assemble(load_robot(resolve("robots", spec.robot)))
+    img = td.frame([])
+    for s in layout.starts[:spec.players]:
+        td.robot(img, asm, s.x, s.y, s.heading)
+    for z in spec.zones:
+        td.outline(img, z, (255, 0, 255) if z.color is None else (40, 40, 40), dash=z.color is None)
+    pygame.font.init()
+    font = pygame.font.Font(None, 18)
+    big = pygame.font.Font(None, 24)
+    margin = 26
+    surf = pygame.Surface((img.shape[1], img.shape[0] + margin))
+    surf.fill((30, 30, 30))
+    surf.blit(pygame.surfarray.make_surface(np.ascontiguousarray(img.transpose(1, 0, 2))), (0, margin))
+    title = f"{spec.id}  seed {seed}  {spec.mat_size[0]:.0f} x {spec.mat_size[1]:.0f} mm  {spec.time_limit:g} s"
+    surf.blit(big.render(title, True, (235, 235, 235)), (6, 5))
+
+    def label(text, x, y, color=(20, 20, 20)):
+        px, py = td.to_px(x, y)
+        t = font.render(text, True, color, (255, 255, 255))
+        t.set_alpha(220)
+        surf.blit(t, (int(px) - t.get_width() // 2, int(py) + margin - t.get_height() // 2))
+
+    for z in spec.zones:  # ids just inside the top edge, clear of what sits in the middle
+        top = (z.size[1] / 2 if z.shape == "rect" else z.radius) - 9 * td.scale * 1000  # mm
+        label(z.id, z.center[0] / 1000, (z.center[1] + top) / 1000, (140, 0, 140) if z.color is None else (20, 20, 20))
+    for i, s in enumerate(layout.starts[:spec.players]):
+        label(f"p{i}", s.x, s.y - 0.09, (200, 90, 0))
+    return WorldSheet(surf, len(layout.objects), len(layout.walls), len(spec.zones))
