@@ -25,8 +25,11 @@ build: $(STAMP)
 demo: build
 	$(BIN)/arena demo
 
+# ruff, then the import contracts of pyproject.toml: the layers, pybullet only in arena.sim,
+# pygame only in the drawing modules (see README "Layout")
 lint: build
 	$(BIN)/ruff check arena tests benchmarks agents
+	$(BIN)/lint-imports --no-cache --no-logo
 
 test: lint
 	$(BIN)/python -m pytest -n 2 -q

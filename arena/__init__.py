@@ -1,10 +1,39 @@
-"""Kit Arena: a PyBullet simulator and challenge arena for kit robots."""
+"""Kit Arena: a PyBullet simulator and challenge arena for kit robots.
+
+`import arena` registers every bundled world as a Gymnasium id (arena/LineFollow-v0, ...). The
+envs are importable from the top, loaded on first use (pybullet loads only when an env does):
+
+    arena.ArenaEnv           the Gymnasium env            (arena.envs.single)
+    arena.ArenaParallelEnv   the PettingZoo ParallelEnv   (arena.envs.parallel)
+    arena.BatchedVectorEnv   the batched vector env       (arena.envs.vector)
+
+The package, by layer (imports point down only; `make lint` checks it with import-linter):
+cli -> compete -> controllers -> envs -> match -> world -> robot -> kit -> sim -> foundations
+(content, tomlio, errors, units). README "Layout" says what each holds.
+"""
 
 __version__ = "0.1.0"
 
 from arena import _speedups  # noqa: E402 - before any module it may compile is imported
 
 _speedups.install()
+
+_EXPORTS = {"ArenaEnv": "arena.envs.single", "ArenaParallelEnv": "arena.envs.parallel",
+            "BatchedVectorEnv": "arena.envs.vector"}
+__all__ = ["__version__", *_EXPORTS]
+
+
+def __getattr__(name: str):
+    """The envs named in _EXPORTS, imported when first asked for."""
+    if name in _EXPORTS:
+        import importlib
+
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'arena' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))
 
 
 def _register() -> None:
