@@ -1,4 +1,4 @@
-"""Community content (layer 1): finding robots/, worlds/ and agents/ by name or by path, the
+"""Community content: finding robots/, worlds/ and agents/ by name or by path, the
 content hashes that identify them in results, and an agent's manifest (agent.toml).
 
 Search order: the ARENA_PATH environment variable (folders separated by os.pathsep, each holding

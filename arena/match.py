@@ -1,4 +1,4 @@
-"""A match (layer 6 core): one world, one or more robots, their scores. No Gymnasium here.
+"""A match: one world, one or more robots, their scores. No Gymnasium here.
 
 The Gymnasium env, the PettingZoo env and the controller runner all step a Match, so the physics,
 the seeding and the scoring are written once.

@@ -1,4 +1,4 @@
-"""The physics layer: the only module that imports pybullet (layer 2).
+"""The physics layer: the only module that imports pybullet.
 
 One Sim owns one pybullet client in DIRECT mode (a GUI or shared-memory server would let other
 processes on the machine move bodies). Every call passes the client id. The physics period

@@ -1,4 +1,4 @@
-"""Reading TOML files with errors that name the file, the key and the fix (layer 1)."""
+"""Reading TOML files with errors that name the file, the key and the fix."""
 
 from __future__ import annotations
 

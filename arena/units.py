@@ -1,4 +1,4 @@
-"""Units and brick vocabulary (layer 1: standard library only).
+"""Units and brick vocabulary (standard library only).
 
 The controller-facing API uses the brick's units (mm, deg, deg/s, ms, percent); the physics
 uses SI. Every conversion goes through here.

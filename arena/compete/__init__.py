@@ -1,2 +1,2 @@
-"""Competition (layer 9): evaluation, tournaments and their backends, the results store, ratings,
+"""Competition: evaluation, tournaments and their backends, the results store, ratings,
 submissions, replays and leaderboard reports. Never imports pybullet directly."""

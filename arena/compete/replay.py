@@ -1,4 +1,4 @@
-"""Replays (layer 8): what a match was, the commands that were applied, and state hashes to check.
+"""Replays: what a match was, the commands that were applied, and state hashes to check.
 
 A replay is JSON (gzip allowed, never pickle). It holds the seed, the versions, the configuration
 (world file content hash, robots and agents with their hashes, control and physics dt), every

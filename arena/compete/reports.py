@@ -1,4 +1,4 @@
-"""Leaderboards as text (layer 9): rich tables, JSON, CSV and a standalone HTML page."""
+"""Leaderboards as text: rich tables, JSON, CSV and a standalone HTML page."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The results store (layer 8): SQLite in WAL mode; never imports pybullet.
+"""The results store: SQLite in WAL mode; never imports pybullet.
 
 Every match is keyed by a match id derived from what decides its outcome: the world id (with its
 version), each player's robot and agent content hashes in start order, the seed and the engine
@@ -95,6 +95,11 @@ def result_match_id(results) -> str:
     return match_id(r0.world, [(r.robot_hash or r.robot, r.agent_hash) for r in results], r0.seed, r0.engine)
 
 
+def _for_world(query: str, column: str, world: str | None) -> tuple[str, tuple]:
+    """The query, filtered to one world when one is given, and its parameters."""
+    return (f"{query} WHERE {column} = ?", (world,)) if world else (query, ())
+
+
 class Store:
     def __init__(self, path: str | Path):
         self.path = Path(path)
@@ -164,12 +169,8 @@ class Store:
 
     def results(self, world: str | None = None) -> list[dict]:
         """Every stored result row (one per player per match), in a stable order, with `players`."""
-        q = (f"SELECT {', '.join('r.' + c for c in RESULT_COLUMNS)}, m.players FROM results r "
-             "JOIN matches m USING (match_id)")
-        args: tuple = ()
-        if world:
-            q += " WHERE r.world = ?"
-            args = (world,)
+        q, args = _for_world(f"SELECT {', '.join('r.' + c for c in RESULT_COLUMNS)}, m.players FROM results r "
+                             "JOIN matches m USING (match_id)", "r.world", world)
         q += " ORDER BY r.world, r.seed, r.match_id, r.player"
         return [dict(zip((*RESULT_COLUMNS, "players"), row, strict=True)) for row in self.db.execute(q, args)]
 
@@ -199,12 +200,8 @@ class Store:
         """A plain summary per world and agent: mean total over its runs (failed runs count with
         their score), runs, failures, mean tie-break. Sorted by world, mean total, tie-break.
         (arena.compete.ranking computes the rated leaderboard with intervals.)"""
-        q = ("SELECT world, agent, robot, COUNT(*), AVG(total), MIN(total), MAX(total), AVG(tiebreak), "
-             "SUM(status != 'OK') FROM results")
-        args: tuple = ()
-        if world:
-            q += " WHERE world = ?"
-            args = (world,)
+        q, args = _for_world("SELECT world, agent, robot, COUNT(*), AVG(total), MIN(total), MAX(total), AVG(tiebreak), "
+                             "SUM(status != 'OK') FROM results", "world", world)
         q += " GROUP BY world, agent_hash, agent, robot ORDER BY world, AVG(total) DESC, AVG(tiebreak) ASC"
         rows = self.db.execute(q, args).fetchall()
         out, rank, last_world = [], 0, None

@@ -1,2 +1,2 @@
-"""Community controllers (layer 8): the protocol they speak, the sandbox they run in, the host
+"""Community controllers: the protocol they speak, the sandbox they run in, the host
 process inside it, the simulated pybricks brick, and the runner that plays them in a match."""

@@ -1,4 +1,4 @@
-"""Which CPU the arena and each controller of a match run on (layer 8), and whether they poll.
+"""Which CPU the arena and each controller of a match run on, and whether they poll.
 
 A controller on a core of its own and an arena that polls for its reply cost no wake-up; without
 a spare core both take turns on one (benchmarks/sandboxed_run.py measures both).

@@ -1,4 +1,4 @@
-"""What crosses the wire between the arena and a controller (layer 8): statuses, the actions a
+"""What crosses the wire between the arena and a controller: statuses, the actions a
 controller may send and their validation, and the observations and motor states it is sent.
 
 The messages themselves are JSON lines (see host.py for the controller's side and

@@ -1,4 +1,4 @@
-"""Episodes with controllers in their own processes (layer 8).
+"""Episodes with controllers in their own processes.
 
 The arena never imports a controller. It starts host.py (standard library only) in a sandbox
 (arena.controllers.sandbox), talks JSON lines to it (arena.controllers.protocol), validates every

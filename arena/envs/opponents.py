@@ -1,4 +1,4 @@
-"""Built-in opponents (layer 6): trusted, in-process policies for the other seats of a
+"""Built-in opponents: trusted, in-process policies for the other seats of a
 head-to-head world when a single-agent Gymnasium env is wanted. They read the same observation
 dict a controller gets and return the same commands; community controllers never run here."""
 

@@ -1,4 +1,4 @@
-"""PettingZoo interface (layer 6): every robot of a multi-robot world as a ParallelEnv agent.
+"""PettingZoo interface: every robot of a multi-robot world as a ParallelEnv agent.
 
 Agents are named "p0", "p1", ... in start-pose order; each has the same spaces as the
 single-agent ArenaEnv would give its robot. Rewards are each player's score increase.

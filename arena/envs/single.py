@@ -1,4 +1,4 @@
-"""Gymnasium interface (layer 6): one robot in one challenge world."""
+"""Gymnasium interface: one robot in one challenge world."""
 
 from __future__ import annotations
 

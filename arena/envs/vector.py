@@ -1,4 +1,4 @@
-"""Many envs over a few processes (layer 6): the fast way to vectorise cheap envs.
+"""Many envs over a few processes: the fast way to vectorise cheap envs.
 
 gymnasium's AsyncVectorEnv runs one env per process and exchanges pickled messages every step;
 an arena step is cheap (about 0.1 ms), so those messages cost as much as the physics. Here the

@@ -1,4 +1,4 @@
-"""The pygame window (layer 9): shows top-down frames; reads pictures only, never the physics."""
+"""The pygame window: shows top-down frames; reads pictures only, never the physics."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""A motor test bench (layer 4): one motor on a fixed stand turning a flywheel against a load.
+"""A motor test bench: one motor on a fixed stand turning a flywheel against a load.
 
 The same Motor model and the same implicit joint motor as on a robot, so what the bench
 measures is what a robot gets. Used by the calibration tests and `benchmarks/motors.py`, and

@@ -1,4 +1,4 @@
-"""The parts catalogue (layer 1): what each kit part weighs, measures and does."""
+"""The parts catalogue: what each kit part weighs, measures and does."""
 
 from __future__ import annotations
 

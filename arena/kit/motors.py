@@ -1,4 +1,4 @@
-"""Motor models (layer 3): a DC motor with its gearbox, and the brick's regulation of it, in the
+"""Motor models: a DC motor with its gearbox, and the brick's regulation of it, in the
 brick's units and timing. Every random quantity comes from a numpy Generator handed in at reset.
 See docs/parts.md for each figure and its source.
 """

@@ -1,4 +1,4 @@
-"""How a device turns a physical value into the brick's reading (layer 3): exact rounding and
+"""How a device turns a physical value into the brick's reading: exact rounding and
 clipping, and seeded Gaussian noise. Shared by the motor and sensor models and the robot.
 
 The rounding is plain float arithmetic, so the interpreted and the compiled build (see

@@ -1,4 +1,4 @@
-"""Sensor models (layer 3): colour, ultrasonic, gyro and touch, with the brick's units and timing.
+"""Sensor models: colour, ultrasonic, gyro and touch, with the brick's units and timing.
 
 Every random quantity comes from a numpy Generator handed in at reset: a per-device bias drawn
 once per seed, and noise drawn per reading. See docs/parts.md for each figure and its source.

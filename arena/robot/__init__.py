@@ -1,2 +1,2 @@
-"""Robots (layer 4): the build file (`spec`), its checks (`check`), the multibody made from it
+"""Robots: the build file (`spec`), its checks (`check`), the multibody made from it
 (`assembly`), the robot in a running world (`body`), pictures (`draw`) and URDF export (`urdf`)."""

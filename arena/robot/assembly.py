@@ -1,4 +1,4 @@
-"""Assembly (layer 3): a RobotSpec becomes rigid links with masses, inertias and joints.
+"""Assembly: a RobotSpec becomes rigid links with masses, inertias and joints.
 
 One multibody per robot. Links: the chassis (every rigid part), one per wheel (revolute about the
 robot's y axis at the wheel centre), one per arm (revolute about its hinge axis, within its

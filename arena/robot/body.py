@@ -1,4 +1,4 @@
-"""A robot in a world (layer 4): its multibody, its devices by port, and what it observes.
+"""A robot in a world: its multibody, its devices by port, and what it observes.
 
 Per control step: motors read their encoders and regulate; then, every physics step, each motor's
 DC model sets its wheel's implicit velocity motor; then sensors read the new state. Pose and

@@ -1,8 +1,8 @@
-"""Checking a robot build (layer 3): every problem, each with its file, key path and fix.
+"""Checking a robot build: every problem, each with its file, key path and fix.
 
 `check_robot(path, world=None)` runs, in order, and collects everything it finds:
 
-1. the build file itself (robotspec.read_robot): unknown parts and keys, ports used twice or
+1. the build file itself (robot.spec.read_robot): unknown parts and keys, ports used twice or
    missing, wheels and arms not on a motor, bumpers not on a touch sensor, extends problems;
 2. geometry: parts that overlap, parts below the ground;
 3. physics: the robot is dropped on a flat plane (arena.sim.Sim), motors holding, and left to

@@ -1,4 +1,4 @@
-"""Pictures of a robot build (layer 9): top and side views with numpy, labels with pygame.font.
+"""Pictures of a robot build: top and side views with numpy, labels with pygame.font.
 
 `robot_sheet(spec)` returns an RGB uint8 image: the top view (x forward to the right, the robot's
 left up), the side view seen from the robot's right (x forward to the right, z up, the ground

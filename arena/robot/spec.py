@@ -1,4 +1,4 @@
-"""Robot build files (layer 1): TOML -> a frozen, validated RobotSpec.
+"""Robot build files: TOML -> a frozen, validated RobotSpec.
 
 Robot frame: x forward, y left, z up; origin on the ground below the middle of the drive axle.
 Positions are in mm (or "3 stud" / "2 plate" strings), orientations as roll/pitch/yaw in deg.

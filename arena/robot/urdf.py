@@ -1,4 +1,4 @@
-"""URDF export of an assembled robot (layer 3): the same links, masses, inertias, joints and
+"""URDF export of an assembled robot: the same links, masses, inertias, joints and
 collision shapes that the arena builds, for other simulators and for pybullet's loadURDF.
 
 Frames match Sim.add_body: the base link's frame is the chassis centre of mass; each child link's

@@ -1,4 +1,4 @@
-"""The mat (layer 1, numpy only): a printed image the robot drives on, and how sensors see it.
+"""The mat (numpy only): a printed image the robot drives on, and how sensors see it.
 
 Coordinates: metres, origin at the mat centre, x right, y up (the world's x/y). Pixel row 0 is the
 top edge (y = +height/2), so the array is also the top-down picture.

@@ -1,4 +1,4 @@
-"""A challenge world in the simulator (layer 4): the seeded layout, the mat, the scene.
+"""A challenge world in the simulator: the seeded layout, the mat, the scene.
 
 World.layout(rng) draws everything the seed decides (path variants and jittered control points,
 the maze, object placements, start poses) from the match's layout generator: the only source of

@@ -1,4 +1,4 @@
-"""Scoring (layer 5): named, weighted terms declared in the world file, folded over snapshots.
+"""Scoring: named, weighted terms declared in the world file, folded over snapshots.
 
 Each term kind is a pure fold, one state per player: init(layout, params) -> state,
 update(state, snapshot, player) -> state, value(state) -> float, finished(state) -> bool. States

@@ -1,4 +1,4 @@
-"""Challenge world files (layer 1): TOML -> a frozen, validated WorldSpec.
+"""Challenge world files: TOML -> a frozen, validated WorldSpec.
 
 World frame: metres in physics, but the file uses mm and deg; origin at the mat centre, x right,
 y up as seen from above.

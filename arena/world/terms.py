@@ -1,4 +1,4 @@
-"""Score terms (layer 5): the vocabulary of a world file's [[score]] tables, each kind with its
+"""Score terms: the vocabulary of a world file's [[score]] tables, each kind with its
 parameters, and the reader that checks a table against it. arena.world.scoring computes them;
 docs/worlds.md describes the same table for authors.
 """
