@@ -6,7 +6,8 @@ import math
 import numpy as np
 import pytest
 
-from arena.controllers.runner import OK, run_episode, run_match
+from arena.controllers.protocol import OK
+from arena.controllers.runner import run_episode, run_match
 from arena.match import Match
 from arena.world.scene import World, layout_for_seed
 from arena.world.spec import load_world

@@ -6,7 +6,8 @@ import sys
 import time
 from pathlib import Path
 
-from arena.cli.console import DEFAULT_DB, default_workers, make_console
+from arena.cli.console import DEFAULT_DB, make_console
+from arena.compete.backends import default_workers
 from arena.errors import ArenaError
 
 

@@ -1,13 +1,9 @@
-"""What the command modules share: the rich console and the defaults of several commands."""
+"""What the command modules share: the rich console and the default results database."""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
-
-from arena.compete.backends import default_workers
-
-__all__ = ["DEFAULT_DB", "default_workers", "make_console"]
 
 DEFAULT_DB = Path("arena-results") / "results.sqlite"
 

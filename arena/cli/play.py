@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-from arena.cli.console import default_workers, make_console
+from arena.cli.console import make_console
+from arena.compete.backends import default_workers
 
 
 def add_parsers(sub) -> None:
