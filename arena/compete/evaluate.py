@@ -10,6 +10,7 @@ import numpy as np
 from arena.compete.backends import make_backend
 from arena.compete.ranking import bootstrap_ci
 from arena.compete.tournament import Outcome, load_agent, load_world_entry, schedule
+from arena.controllers.protocol import OK
 
 
 @dataclass
@@ -41,7 +42,7 @@ def summarise(results, infra: list[dict]) -> Evaluation:
             terms[name]["value"].append(t["value"])
             terms[name]["points"].append(t["points"])
             terms[name]["weight"] = t["weight"]
-    fails = [{"seed": r.seed, "status": r.status, "reason": r.reason} for r in results if r.status != "OK"] + infra
+    fails = [{"seed": r.seed, "status": r.status, "reason": r.reason} for r in results if r.status != OK] + infra
     r0 = results[0] if results else None
     return Evaluation(
         world=r0.world if r0 else "?", agent=r0.agent if r0 else "?", robot=r0.robot if r0 else "?",

@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-OK = "OK"
+from arena.controllers.protocol import OK
+
 BOOTSTRAP = 300
 ELO_SCALE = 400.0 / math.log(10.0)  # Bradley-Terry strengths shown on the Elo scale around 1500
 

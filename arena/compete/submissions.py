@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from arena.compete import tournament as T
+from arena.controllers.protocol import OK
 from arena.errors import ArenaError
 
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
@@ -264,7 +265,7 @@ def validate(sub: Submission, store, world: str | None = None, seeds: int = 3,
         out = T.execute(job)
     except Exception as exc:  # noqa: BLE001 - an arena failure: nothing is held against the submission
         raise ArenaError(f"validation could not run (arena failure, not your agent): {exc}") from None
-    bad = [r for r in out.results if r.status != "OK"]
+    bad = [r for r in out.results if r.status != OK]
     if bad:
         reason = f"{bad[0].status}: {bad[0].reason}"
         store.add_submission(sub.agent_hash, sub.name, sub.owner, str(sub.path), "rejected", reason)
