@@ -4,6 +4,7 @@ import json
 import subprocess
 import sys
 
+import pytest
 from conftest import arena_cmd
 
 
@@ -79,3 +80,29 @@ def test_determinism_across_processes(root):
             for _ in range(2)]
     assert outs[0] == outs[1] and len(outs[0].split()[0]) == 32
 
+
+
+def _commands(parser, prefix=()):
+    """Every command path of the parser: (), ("run",), ("world", "show"), ..."""
+    import argparse
+
+    yield prefix
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield from _commands(sub, (*prefix, name))
+
+
+def test_help_works_for_the_command_and_every_subcommand(capsys):
+    """argparse formats help strings with %: an unescaped one crashed `arena --help`."""
+    from arena.cli import build_parser, main
+
+    paths = list(_commands(build_parser()))
+    assert ("eval",) in paths and ("world", "show") in paths and ("robot", "urdf") in paths
+    for path in paths:
+        with pytest.raises(SystemExit) as exit_:
+            main([*path, "--help"])
+        assert exit_.value.code == 0, path
+        out = capsys.readouterr().out
+        assert out.startswith("usage: arena"), (path, out[:200])
+    assert "95 % CI" in " ".join(build_parser().format_help().split())  # shown as written

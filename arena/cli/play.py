@@ -20,7 +20,7 @@ def add_parsers(sub) -> None:
     p.add_argument("--step-ms", type=float, default=None, help="per-step deadline for the controller (ms)")
     p.set_defaults(func=cmd_run)
 
-    p = sub.add_parser("eval", help="run one agent on N seeds in parallel: median, mean with 95 % CI, terms")
+    p = sub.add_parser("eval", help="run one agent on N seeds in parallel: median, mean with 95 %% CI, terms")
     p.add_argument("--world", required=True)
     p.add_argument("--robot", default=None)
     p.add_argument("--agent", required=True)
