@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import difflib
+import math
 import sys
 from pathlib import Path
 from typing import Any
@@ -16,18 +18,81 @@ from arena.units import parse_color
 
 _MISSING = object()
 
+# Limits on anything read from a file (docs/robots.md, docs/worlds.md): no robot, world or agent
+# file needs more, and past them a hostile file could make the arena allocate or loop without end.
+MAX_FILE_BYTES = 4_000_000
+MAX_NUMBER = 1_000_000.0  # largest magnitude of any number (1 km in mm)
+MAX_TABLES = 1000  # entries in one array of tables ([[zones]], [[objects]], ...)
+
 
 def load_toml(path: Path) -> dict:
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        with open(path, "rb") as fh:  # read at most one byte past the limit (/dev/zero ends too)
+            raw = fh.read(MAX_FILE_BYTES + 1)
+        if len(raw) > MAX_FILE_BYTES:
+            raise SpecError(str(path), "", f"the file is over the {MAX_FILE_BYTES:,} byte limit",
+                            "robot and world files are small text files: check you gave the right file")
     except FileNotFoundError:
         raise SpecError(str(path), "", "file not found", "check the path") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SpecError(str(path), "", f"cannot read the file ({exc})", "save it as UTF-8 text") from None
+    except IsADirectoryError:
+        raise SpecError(str(path), "", "is a folder, not a file", "give the path of a .toml file") from None
+    except OSError as exc:
+        raise SpecError(str(path), "", f"cannot read the file ({exc.strerror or exc})", "check the path and its permissions") from None
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        raise SpecError(str(path), "", "UTF-16 text, not UTF-8", "save it as UTF-8 text")
+    if b"\0" in raw[:4096]:
+        raise SpecError(str(path), "", "a binary file, not text", "give the path of a .toml text file")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SpecError(str(path), "", f"not UTF-8 text (byte {raw[exc.start]:#04x} at offset {exc.start})",
+                        "save it as UTF-8 text") from None
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise SpecError(str(path), "", f"not valid TOML: {exc}", "fix the syntax at that line") from None
+
+
+def closest(name: str, known) -> str | None:
+    """The known key a mistyped one most likely meant (None: nothing close)."""
+    hit = difflib.get_close_matches(name, list(known), n=1, cutoff=0.7)
+    return hit[0] if hit else None
+
+
+def unknown_key_fix(name: str, known) -> str:
+    """The fix for an unknown key: the closest known key, else the whole list."""
+    near = closest(name, known)
+    if near is not None:
+        return f"did you mean `{near}`? (or remove it)"
+    return f"remove it or use one of: {', '.join(sorted(known))}"
+
+
+def number_problem(v: float) -> tuple[str, str] | None:
+    """(problem, fix) for a number no file may hold: not finite, or absurdly large."""
+    if not math.isfinite(v):
+        return f"expected a finite number, got {v!r}", "use an ordinary number (nan and inf are not allowed)"
+    if abs(v) > MAX_NUMBER:
+        return f"{v:g} is too large (any number must be within +-{MAX_NUMBER:,.0f})", "use a realistic value"
+    return None
+
+
+def first_problem(problems: list[SpecError], path) -> SpecError:
+    """The one error a loader raises for a file with problems: the first, or the mistyped key
+    behind a missing one (`time_limt` explains "time_limit: missing"), counting the rest."""
+    first = problems[0]
+    missing = {e.key for e in problems if e.problem == "missing required key"}
+    for e in problems:
+        if e.problem == "unknown key" and e.fix.startswith("did you mean `"):
+            near = e.fix.split("`")[1]
+            parent = e.key.rsplit(".", 1)[0] if "." in e.key else ""
+            if (f"{parent}.{near}" if parent else near) in missing:
+                first = e
+                break
+    more = len(problems) - 1
+    if more:
+        tail = f"{more} more problem{'s' if more > 1 else ''}: run `arena check {path}`"
+        first = SpecError(first.file, first.key, first.problem, f"{first.fix}; {tail}" if first.fix else tail)
+    return first
 
 
 class Table:
@@ -49,10 +114,17 @@ class Table:
     def has(self, name: str) -> bool:
         return name in self.data
 
+    def number(self, name: str, v: float) -> float:
+        """v, or an error naming the key when it is not finite or absurdly large."""
+        bad = number_problem(float(v)) if not isinstance(v, int) or abs(v) > MAX_NUMBER else None
+        if bad is not None:
+            raise self.error(name, *bad)
+        return v
+
     def raw(self, name: str, default: Any = _MISSING) -> Any:
         self._used.add(name)
         if name not in self.data:
-            if default is _MISSING:
+            if default is _MISSING:  # a mistyped key is reported by unknown(), with this name
                 raise self.error(name, "missing required key", f"add `{name} = ...`")
             return default
         return self.data[name]
@@ -73,8 +145,7 @@ class Table:
             return v
         if isinstance(v, bool) or not isinstance(v, (int, float)):
             raise self.error(name, f"expected a number, got {v!r}", f"write {name} = <number>")
-        if v != v or v in (float("inf"), float("-inf")):
-            raise self.error(name, f"expected a finite number, got {v!r}", "use a finite number")
+        self.number(name, v)
         if lo is not None and v < lo:
             raise self.error(name, f"{v} is below the minimum {lo}", f"use a value >= {lo}")
         if hi is not None and v > hi:
@@ -87,6 +158,7 @@ class Table:
             return v
         if isinstance(v, bool) or not isinstance(v, int):
             raise self.error(name, f"expected an integer, got {v!r}", f"write {name} = <integer>")
+        self.number(name, v)
         if lo is not None and v < lo:
             raise self.error(name, f"{v} is below the minimum {lo}", f"use a value >= {lo}")
         if hi is not None and v > hi:
@@ -116,6 +188,7 @@ class Table:
                     out.append(float(x))
             except ValueError as exc:
                 raise self.error(f"{name}[{i}]", str(exc), "use a number") from None
+            self.number(f"{name}[{i}]", out[-1])
         return tuple(out)
 
     def nums(self, name: str, default: Any = _MISSING, n: int | None = None) -> tuple[float, ...]:
@@ -128,6 +201,7 @@ class Table:
         for i, x in enumerate(v):
             if isinstance(x, bool) or not isinstance(x, (int, float)):
                 raise self.error(f"{name}[{i}]", f"expected a number, got {x!r}", "use a number")
+            self.number(f"{name}[{i}]", x)
         return tuple(float(x) for x in v)
 
     def strs(self, name: str, default: Any = _MISSING) -> tuple[str, ...]:
@@ -156,11 +230,17 @@ class Table:
         v = self.raw(name, [])
         if not isinstance(v, list):
             raise self.error(name, "expected an array of tables", f"write each entry as [[{self.key(name)}]]")
+        if len(v) > MAX_TABLES:
+            raise self.error(name, f"{len(v):,} entries, over the limit of {MAX_TABLES:,}", "use fewer entries")
         return [Table(x, self.file, f"{self.key(name)}[{i}]") for i, x in enumerate(v)]
+
+    def unknown(self, extra_ok: tuple[str, ...] = ()) -> list[SpecError]:
+        """An error for every key no reader asked for, each naming the closest known key."""
+        known = self._used | set(extra_ok)
+        return [self.error(k, "unknown key", unknown_key_fix(k, known)) for k in self.data if k not in known]
 
     def reject_unknown(self, extra_ok: tuple[str, ...] = ()) -> None:
         """Unknown keys are usually typos: name them instead of ignoring them."""
-        for k in self.data:
-            if k not in self._used and k not in extra_ok:
-                known = ", ".join(sorted(self._used | set(extra_ok)))
-                raise self.error(k, "unknown key", f"remove it or use one of: {known}")
+        bad = self.unknown(extra_ok)
+        if bad:
+            raise bad[0]

@@ -19,7 +19,7 @@ ROBOTS = sorted((ROOT / "robots").glob("*.toml"))
 
 
 def run(*args, cwd=ROOT):
-    return subprocess.run(arena_cmd(*args), capture_output=True, text=True, cwd=cwd, timeout=300)
+    return subprocess.run(arena_cmd(*args), capture_output=True, text=True, cwd=cwd, timeout=1800)
 
 
 # -- every bundled robot -------------------------------------------------------------------------------
@@ -401,3 +401,89 @@ def test_every_robot_file_validates_against_the_json_schema():
         assert not errors, f"{path.name}: {errors[0].message}"
     bad = {"name": "x", "parts": [{"id": "a", "part": "ev3-brick", "pos": [0, 0], "colour": "red"}]}
     assert len(list(v.iter_errors(bad))) >= 2
+
+
+# -- attachment, big builds (issue 14) -----------------------------------------------------------------
+def _top_of(spec, pid):
+    from arena.robot.geometry import part_boxes
+
+    return max(float((c + np.abs(r) @ h)[2]) for c, r, h in part_boxes(spec)[pid])
+
+
+@pytest.mark.parametrize("gap, attached", [(0.0, True), (10.0, True), (30.0, False), (270.0, False)])
+def test_a_part_floating_off_the_structure_is_refused_with_its_key(tmp_path, gap, attached):
+    from arena.kit.catalogue import catalogue
+
+    top = _top_of(load_robot(_write(tmp_path, BASE)), "brick")
+    z = top + catalogue()["gyro-sensor"].size[2] / 2 + gap
+    spec, probs = read_robot(_write(tmp_path, BASE + f'[[parts]]\nid = "gyro"\npart = "gyro-sensor"\nport = "S2"\n'
+                                                     f'pos = [-20, 0, {z}]\n'))
+    if attached:
+        assert probs == []
+    else:
+        assert [e.key for e in probs] == ["parts[7].pos"] and "not attached" in probs[0].problem
+        assert f"{gap - 0.5:.0f}" <= probs[0].problem.split(": ")[1].split()[0]  # says how far it is
+
+
+def test_a_wheel_away_from_its_motor_is_refused(tmp_path):
+    spec, probs = read_robot(_write(tmp_path, BASE.replace("pos = [0, 58, 28]", "pos = [0, 158, 28]")))
+    assert "parts[3].pos" in [e.key for e in probs] and any("not on its motor 'lm'" in e.problem for e in probs)
+    with pytest.raises(SpecError, match="parts\\[3\\].pos"):  # a run refuses it too
+        load_robot(_write(tmp_path, BASE.replace("pos = [0, 58, 28]", "pos = [0, 158, 28]")))
+
+
+def _write(tmp_path, text, name="r.toml"):
+    f = tmp_path / name
+    f.write_text(text)
+    return f
+
+
+def test_the_broad_phase_finds_what_testing_every_pair_finds(tmp_path):
+    """Random parts at random angles (seeded): the sorted sweep and the vectorised test report the
+    same overlapping pairs, with the same depths, as box_penetration over every pair."""
+    from arena.robot.check import mounted_pairs
+    from arena.robot.geometry import Boxes, overlaps, part_boxes
+
+    rng = np.random.default_rng(14)
+    kinds = ["beam-15", "motor-large", "gyro-sensor", "frame-5x7", "caster-ball", "plate-6x8"]
+    xyz, rpy = rng.uniform(-150, 150, (60, 3)), rng.uniform(-90, 90, (60, 3))
+    text = BASE + "".join(f'[[parts]]\nid = "p{i}"\npart = "{kinds[i % len(kinds)]}"\n'
+                          f'pos = [{x:.1f}, {y:.1f}, {z:.1f}]\nrpy = [{a:.0f}, {b:.0f}, {c:.0f}]\n'
+                          for i, ((x, y, z), (a, b, c)) in enumerate(zip(xyz, rpy, strict=True)))
+    spec, _ = read_robot(_write(tmp_path, text))
+    boxes = part_boxes(spec)
+    ids = [p.id for p in spec.parts]
+    brute = {}
+    for i, a in enumerate(ids):
+        for b in ids[i + 1:]:
+            d = max(box_penetration(x, y) for x in boxes[a] for y in boxes[b])
+            if d > 1.0:
+                brute[(a, b)] = d
+    a, b, d = overlaps(Boxes(spec), mounted_pairs(spec), 1.0)
+    fast = {(ids[x], ids[y]): v for x, y, v in zip(a.tolist(), b.tolist(), d.tolist(), strict=True)}
+    assert len(brute) > 20 and fast.keys() == brute.keys()
+    assert all(fast[k] == pytest.approx(brute[k], abs=1e-6) for k in brute)
+
+
+def test_check_of_1000_motors_finishes_and_caps_its_report(tmp_path, capsys):
+    """All 1,000 motors in one spot: every pair overlaps (the worst case for the pair search).
+    The report lists the first pairs and counts the rest; the CLI prints the first problems."""
+    from arena.cli import main
+
+    f = _write(tmp_path, 'name = "many"\n[[parts]]\nid = "brick"\npart = "ev3-brick"\npos = [0, 0, 60]\n'
+               + "".join(f'[[parts]]\nid = "m{i}"\npart = "motor-large"\npos = [0, 0, 150]\n' for i in range(1000)))
+    r = check_robot(f, physics=False)
+    more = [e for e in r.problems if "more pairs of parts overlap" in e.problem]
+    assert len(more) == 1 and more[0].problem.startswith(f"{1000 * 999 // 2 - 20:,} more")
+    assert main(["check", str(f)]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 32 and "more problems (not shown" in err[-2] and err[-1].endswith(f"{len(r.problems):,} problems")
+
+
+def test_a_10000_part_file_is_refused_by_the_part_limit(tmp_path):
+    from arena.robot.spec import MAX_PARTS
+
+    f = _write(tmp_path, 'name = "many"\n' + "".join(f'[[parts]]\nid = "p{i}"\npart = "beam-15"\npos = [0, 0, {i}]\n'
+                                                    for i in range(10_000)))
+    spec, probs = read_robot(f)
+    assert spec is None and len(probs) == 1 and probs[0].key == "parts" and f"limit of {MAX_PARTS:,}" in probs[0].problem

@@ -1,5 +1,7 @@
 """Robot and world files: loading, and errors that name the file, the key and the fix."""
 
+from pathlib import Path
+
 import pytest
 
 from arena.errors import SpecError
@@ -124,3 +126,102 @@ def test_an_unreadable_mat_picture_names_the_key(tmp_path):
     with pytest.raises(SpecError) as err:
         _ = World(load_world(tmp_path / "w.toml")).mat  # the mat is drawn when first used
     assert err.value.key == "mat.image" and "cannot read the picture" in str(err.value)
+
+
+# -- numbers, typos and every problem (issue 14) ------------------------------------------------------
+READERS = {  # name -> (read key x, x is a list)
+    "num": (lambda t: t.num("x"), False), "vec": (lambda t: t.vec("x", 1), True), "nums": (lambda t: t.nums("x"), True),
+    "length": (lambda t: t.vec("x", 1, conv=parse_length), True),
+}
+
+
+@pytest.mark.parametrize("reader, value, words", [
+    *((r, v, w) for r in READERS for v, w in ((float("nan"), "finite"), (float("inf"), "finite"),
+                                               (-float("inf"), "finite"), (1e300, "too large"))),
+    ("length", "nan mm", "finite"), ("length", "1e400 stud", "finite"), ("length", "1e9 cm", "too large"),
+])
+def test_every_number_reader_refuses_non_finite_and_absurd_values(reader, value, words):
+    from arena.tomlio import Table
+
+    read, listed = READERS[reader]
+    with pytest.raises(SpecError) as err:
+        read(Table({"x": [value] if listed else value}, "f.toml", "t"))
+    assert words in err.value.problem and err.value.key == ("t.x[0]" if listed else "t.x") and err.value.fix
+
+
+def test_int_reader_refuses_absurd_values():
+    from arena.tomlio import Table
+
+    with pytest.raises(SpecError, match="too large"):
+        Table({"n": 2**62}, "f.toml").int("n")
+
+
+def test_unknown_keys_name_the_closest_known_one():
+    from arena.tomlio import Table
+
+    t = Table({"time_limt": 3, "zzz": 1}, "w.toml")
+    t.raw("time_limit", None)
+    t.raw("players", None)
+    bad = {e.key: e.fix for e in t.unknown()}
+    assert "did you mean `time_limit`" in bad["time_limt"] and "use one of: players, time_limit" in bad["zzz"]
+
+
+BROKEN = Path(__file__).resolve().parent / "broken"
+
+
+def test_a_world_reports_every_problem_and_the_loader_names_the_typo():
+    from arena.world.spec import read_world
+
+    spec, probs = read_world(BROKEN / "worlds" / "three-errors.toml")
+    assert spec is None and [e.key for e in probs] == ["zones[0].center[0]", "start[0].pos", "colour"]
+    with pytest.raises(SpecError) as err:  # "time_limit missing" alone hid the typo behind it
+        load_world(BROKEN / "worlds" / "typo-time-limit.toml")
+    assert err.value.key == "time_limt" and "did you mean `time_limit`" in str(err.value) and "1 more problem" in str(err.value)
+
+
+def test_mat_size_and_pixel_limits(tmp_path, root):
+    from arena.world.mat import MAX_MAT_PIXELS, Mat
+
+    for size in ((1e6, 1e6), (float("nan"), 1.0), (float("inf"), 1.0), (0.0, 1.0)):
+        with pytest.raises(ValueError, match="pixels"):
+            Mat(*size, 0.002)  # 1 km square would have asked numpy for terabytes
+    assert Mat(2.0, 2.0, 0.001).rgb.shape == (2000, 2000, 3) and 2000 * 2000 <= MAX_MAT_PIXELS
+    text = (root / "worlds" / "line-follow.toml").read_text()
+    for size, res, key in (("[1e9, 1e9]", "2.0", "mat.size[0]"), ("[9000, 9000]", "2.0", "mat.resolution"),
+                           ("[2000, 1400]", "0.5", "mat.resolution")):
+        f = tmp_path / "w.toml"
+        f.write_text(text.replace("size = [2000, 1400]", f"size = {size}").replace("resolution = 2.0", f"resolution = {res}"))
+        with pytest.raises(SpecError) as err:
+            load_world(f)
+        assert err.value.key == key
+
+
+def test_start_off_the_mat_and_a_missing_default_robot(tmp_path):
+    from arena.world.checks import robot_problem
+    from arena.world.spec import read_world
+
+    base = (BROKEN / "worlds" / "start-off-mat.toml").read_text()
+    f = tmp_path / "w.toml"
+    f.write_text(base.replace("pos = [5000, 0]", "pos = [1000, 700]"))  # on the corner: still on the mat
+    spec, probs = read_world(f)
+    assert probs == [] and robot_problem(spec) is None
+    f.write_text(base.replace("pos = [5000, 0]", "pos = [1000.5, 0]").replace('robot = "rover"', 'robot = "nobody"'))
+    _, probs = read_world(f)
+    assert [e.key for e in probs] == ["start[0].pos"]
+    f.write_text(base.replace("pos = [5000, 0]", "pos = [0, 0]").replace('robot = "rover"', 'robot = "nobody"'))
+    spec, _ = read_world(f)
+    assert robot_problem(spec).key == "robot"
+
+
+def test_unreadable_files_are_one_clear_error(tmp_path):
+    from arena.tomlio import MAX_FILE_BYTES, load_toml
+
+    big = tmp_path / "big.toml"
+    big.write_text("# x\n" * (MAX_FILE_BYTES // 4 + 1))
+    cases = [(big, "byte limit"), (tmp_path, "is a folder"), (tmp_path / "none.toml", "file not found")]
+    if Path("/dev/zero").exists():
+        cases.append((Path("/dev/zero"), "byte limit"))  # a device that never ends
+    for f, words in cases:
+        with pytest.raises(SpecError, match=words) as err:
+            load_toml(f)
+        assert err.value.file == str(f) and err.value.fix

@@ -3,8 +3,10 @@
 `check_robot(path, world=None)` runs, in order, and collects everything it finds:
 
 1. the build file itself (robot.spec.read_robot): unknown parts and keys, ports used twice or
-   missing, wheels and arms not on a motor, bumpers not on a touch sensor, extends problems;
-2. geometry: parts that overlap, parts below the ground;
+   missing, wheels and arms not on a motor, bumpers not on a touch sensor, extends problems,
+   numbers that are not finite or absurdly large, parts not attached to what they are mounted on;
+2. geometry: parts that overlap (the first MAX_LISTED pairs listed, the rest counted), parts
+   below the ground (arena.robot.geometry: a broad phase keeps this fast for big builds);
 3. physics: the robot is dropped on a flat plane (arena.sim.Sim), motors holding, and left to
    settle for 1 s: it must stay upright (tilt under 10 deg) and only wheels and casters may touch
    the ground;
@@ -29,15 +31,17 @@ import numpy as np
 from arena.errors import ArenaError, SpecError
 from arena.kit.catalogue import catalogue
 from arena.robot.assembly import Assembly, assemble, centre_of_mass, size_mm
+from arena.robot.geometry import box_penetration, boxes_of, overlaps, part_boxes
 from arena.robot.spec import RobotSpec, read_robot
-from arena.sim import Sim, matrix, quat_from_rpy
-from arena.units import deg, ncm
+from arena.sim import Sim, matrix
+from arena.units import ncm
 
 OVERLAP_TOL_MM = 1.0
 GROUND_TOL_MM = 1.0
 SETTLE_S = 1.0
 MAX_TILT_DEG = 10.0
 GROUND_KINDS = ("wheel", "caster")
+MAX_LISTED = 20  # overlapping pairs listed one by one; the rest are counted
 
 
 @dataclass
@@ -55,45 +59,6 @@ class CheckReport:
 
 
 # -- geometry --------------------------------------------------------------------------------------
-def part_boxes(spec: RobotSpec) -> dict[str, list[tuple[np.ndarray, np.ndarray, np.ndarray]]]:
-    """Every part's boxes in the robot frame, mm: [(centre, rotation 3x3, half sizes)]."""
-    cat = catalogue()
-    out = {}
-    for p in spec.parts:
-        part = cat[p.part]
-        r = matrix(quat_from_rpy(tuple(deg(a) for a in p.rpy)))
-        pos = np.array(p.pos)
-        if part.kind in ("wheel", "caster"):
-            boxes = [(np.zeros(3), np.array(part.size))]
-        else:
-            boxes = [(np.array(c), np.array(s)) for c, s in part.boxes]
-        out[p.id] = [(pos + r @ c, r, s / 2) for c, s in boxes]
-    return out
-
-
-def box_penetration(a, b) -> float:
-    """Depth (mm) two oriented boxes interpenetrate: the least overlap over the separating axes
-    (<= 0 when they are apart or just touch)."""
-    ca, ra, ha = a
-    cb, rb, hb = b
-    t = cb - ca
-    axes = [ra[:, i] for i in range(3)] + [rb[:, i] for i in range(3)]
-    for i in range(3):
-        for j in range(3):
-            c = np.cross(ra[:, i], rb[:, j])
-            n = np.linalg.norm(c)
-            if n > 1e-6:
-                axes.append(c / n)
-    depth = math.inf
-    for ax in axes:
-        pa = float(np.sum(np.abs(ra.T @ ax) * ha))
-        pb = float(np.sum(np.abs(rb.T @ ax) * hb))
-        depth = min(depth, pa + pb - abs(float(np.dot(t, ax))))
-        if depth <= 0:
-            return depth
-    return depth
-
-
 def mounted_pairs(spec: RobotSpec) -> set[frozenset]:
     """Pairs of parts allowed to overlap: a wheel or arm and its motor, a bumper and its touch sensor."""
     pairs = set()
@@ -106,25 +71,27 @@ def mounted_pairs(spec: RobotSpec) -> set[frozenset]:
 
 
 def geometry_problems(spec: RobotSpec) -> list[SpecError]:
+    """Overlapping parts (the first MAX_LISTED pairs, then one line counting the rest) and parts
+    below the ground."""
     out = []
-    boxes = part_boxes(spec)
-    allowed = mounted_pairs(spec)
-    ids = [p.id for p in spec.parts]
-    for i, a in enumerate(ids):
-        for b in ids[i + 1:]:
-            if frozenset((a, b)) in allowed:
-                continue
-            depth = max(box_penetration(x, y) for x in boxes[a] for y in boxes[b])
-            if depth > OVERLAP_TOL_MM:
-                f, k = spec.locate(b, "pos")
-                out.append(SpecError(f, k, f"part {b!r} overlaps part {a!r} by {depth:.1f} mm",
-                                     f"move {b!r} or {a!r} apart (parts may touch; only a wheel or arm and its motor, "
-                                     "or a bumper and its touch sensor, may overlap)"))
-    for p in spec.parts:
-        low = min(float((c - np.abs(r) @ h)[2]) for c, r, h in boxes[p.id])
-        if low < -GROUND_TOL_MM:
-            f, k = spec.locate(p.id, "pos")
-            out.append(SpecError(f, k, f"part {p.id!r} reaches {-low:.1f} mm below the ground (z = 0 is the ground "
+    boxes = boxes_of(spec)
+    a, b, depth = overlaps(boxes, mounted_pairs(spec), OVERLAP_TOL_MM)
+    for x, y, d in zip(a[:MAX_LISTED].tolist(), b[:MAX_LISTED].tolist(), depth[:MAX_LISTED].tolist(), strict=True):
+        pa, pb = boxes.ids[x], boxes.ids[y]
+        f, k = spec.locate(pb, "pos")
+        out.append(SpecError(f, k, f"part {pb!r} overlaps part {pa!r} by {d:.1f} mm",
+                             f"move {pb!r} or {pa!r} apart (parts may touch; only a wheel or arm and its motor, "
+                             "or a bumper and its touch sensor, may overlap)"))
+    if len(a) > MAX_LISTED:
+        out.append(SpecError(spec.file, "parts", f"{len(a) - MAX_LISTED:,} more pairs of parts overlap (not listed)",
+                             "fix the overlaps above first, then check again"))
+    low = boxes.lo[:, 2]
+    for k, p in enumerate(spec.parts):
+        mine = low[boxes.owner == k]
+        z = float(mine.min()) if len(mine) else 0.0
+        if z < -GROUND_TOL_MM:
+            f, key = spec.locate(p.id, "pos")
+            out.append(SpecError(f, key, f"part {p.id!r} reaches {-z:.1f} mm below the ground (z = 0 is the ground "
                                  "under the drive axle)", "raise it: increase pos z"))
     return out
 

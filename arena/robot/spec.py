@@ -13,20 +13,24 @@ See docs/robots.md for every key.
 
 from __future__ import annotations
 
-import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from arena.errors import NotFoundError, SpecError
 from arena.kit.catalogue import catalogue
-from arena.tomlio import Table, load_toml
+from arena.robot.keys import DEFAULT_LIMITS, parse_gear, read_axis, read_color, read_gear, read_limits
+from arena.tomlio import Table, first_problem, load_toml, unknown_key_fix
 from arena.units import MOTOR_PORTS, SENSOR_PORTS, parse_length
 
 TOP_KEYS = ("name", "description", "author", "extends", "remove", "parts")
 PART_KEYS = ("id", "part", "pos", "rpy", "port", "motor", "gear", "direction", "touch", "color", "hinge", "axis",
              "limits")
 DRIVEN_KINDS = ("wheel", "arm")  # parts a motor turns: they take `motor` and `gear`
-DEFAULT_LIMITS = (-90.0, 90.0)  # deg, arms
+MAX_PARTS = 2000  # parts in one build, after extends (docs/robots.md); a bigger file is refused at once
+
+__all__ = ["DEFAULT_LIMITS", "MAX_PARTS", "PartSpec", "RobotSpec", "load_robot", "parse_gear", "read_robot",
+           "robot_problems", "validate_robot"]
 
 
 @dataclass(frozen=True)
@@ -101,25 +105,6 @@ class RobotSpec:
 
 def _length(x) -> float:
     return parse_length(x)
-
-
-def parse_gear(x) -> float:
-    """Output turns per motor turn from a number or "driving:driven" teeth, e.g. "12:36" -> 1/3."""
-    if isinstance(x, bool):
-        raise ValueError("expected a number or \"<motor teeth>:<output teeth>\"")
-    if isinstance(x, (int, float)):
-        return float(x)
-    if isinstance(x, str) and x.count(":") == 1:
-        a, b = x.split(":")
-        try:
-            ta, tb = float(a), float(b)
-        except ValueError:
-            pass
-        else:
-            if ta > 0 and tb > 0:
-                return ta / tb
-    raise ValueError(f"cannot read gear {x!r}: write a ratio (output turns per motor turn, e.g. 0.5) "
-                     "or teeth as \"<motor gear teeth>:<output gear teeth>\", e.g. \"12:36\"")
 
 
 # -- reading files (with extends) ---------------------------------------------------------------------
@@ -207,6 +192,10 @@ def _read(path: Path, chain: tuple[Path, ...], probs: list[SpecError]) -> tuple[
     if not isinstance(raw_parts, list):
         probs.append(SpecError(f, "parts", "expected an array of tables", "write each part as [[parts]]"))
         raw_parts = []
+    if len(raw_parts) + len(entries) > MAX_PARTS:  # refused before any per-part work
+        raise SpecError(f, "parts", f"{len(raw_parts) + len(entries):,} parts, over the limit of {MAX_PARTS:,}",
+                        "a kit robot needs far fewer parts: check the file")
+    by_id = {e.data.get("id"): e for e in entries}
     own: set[str] = set()
     for i, p in enumerate(raw_parts):
         kp = f"parts[{i}]"
@@ -223,15 +212,16 @@ def _read(path: Path, chain: tuple[Path, ...], probs: list[SpecError]) -> tuple[
             continue
         own.add(pid)
         src = {k: (f, f"{kp}.{k}") for k in p}
-        old = next((e for e in entries if e.data.get("id") == pid), None)
+        old = by_id.get(pid)
         if old is not None:  # override the keys it sets
             old.data.update(p)
             old.src.update(src)
         else:
-            entries.append(_Entry(dict(p), src))
+            by_id[pid] = _Entry(dict(p), src)
+            entries.append(by_id[pid])
     for k in data:
         if k not in TOP_KEYS:
-            probs.append(SpecError(f, k, "unknown key", f"remove it or use one of: {', '.join(TOP_KEYS)}"))
+            probs.append(SpecError(f, str(k), "unknown key", unknown_key_fix(str(k), TOP_KEYS)))
     return top, entries, chain_files
 
 
@@ -263,16 +253,16 @@ def _part(e: _Entry, f: str, probs: list[SpecError]) -> PartSpec | None:
     get("rpy", lambda: t.vec("rpy", 3, (0.0, 0.0, 0.0)))
     get("port", lambda: t.str("port", None))
     get("motor", lambda: t.str("motor", None))
-    get("gear", lambda: _gear(t))
+    get("gear", lambda: read_gear(t))
     get("direction", lambda: t.str("direction", "clockwise", choices=("clockwise", "counterclockwise")))
     get("touch", lambda: t.str("touch", None))
-    get("color", lambda: _color(t))
+    get("color", lambda: read_color(t))
     get("hinge", lambda: t.vec("hinge", 3, None, conv=_length))
-    get("axis", lambda: _axis(t))
-    get("limits", lambda: _limits(t))
+    get("axis", lambda: read_axis(t))
+    get("limits", lambda: read_limits(t))
     for k in e.data:
         if k not in PART_KEYS:
-            probs.append(t.error(k, "unknown key", f"remove it or use one of: {', '.join(PART_KEYS)}"))
+            probs.append(t.error(k, "unknown key", unknown_key_fix(k, PART_KEYS)))
     # keys that only make sense on some kinds of part
     if kind is not None:
         only = {"motor": DRIVEN_KINDS, "gear": DRIVEN_KINDS, "direction": ("motor",), "touch": ("bumper",),
@@ -291,53 +281,6 @@ def _part(e: _Entry, f: str, probs: list[SpecError]) -> PartSpec | None:
     return PartSpec(d["id"], cid, kind, d["pos"], d["rpy"], port=d["port"], motor=d["motor"], gear=d["gear"],
                     direction=d["direction"], touch=d["touch"], color=d["color"], hinge=d["hinge"], axis=d["axis"],
                     limits=d["limits"])
-
-
-def _gear(t: Table) -> float:
-    v = t.raw("gear", 1.0)
-    try:
-        g = parse_gear(v)
-    except ValueError as exc:
-        raise t.error("gear", str(exc).split(": ", 1)[0], str(exc).split(": ", 1)[-1]) from None
-    if not 0.01 <= g <= 100.0:
-        raise t.error("gear", f"gear ratio {g:g} is outside 0.01-100", "use a real gear train (e.g. \"8:40\" = 0.2)")
-    return g
-
-
-def _color(t: Table) -> str | None:
-    v = t.str("color", None)
-    if v is not None:  # kept as written; checked here so a typo names its key
-        t.color("color", fix='write color = "#rrggbb" or a colour name like "red"')
-    return v
-
-
-def _axis(t: Table) -> tuple[float, float, float]:
-    v = t.raw("axis", None)
-    if v is None:
-        return (0.0, 1.0, 0.0)
-    named = {"x": (1.0, 0.0, 0.0), "y": (0.0, 1.0, 0.0), "z": (0.0, 0.0, 1.0),
-             "-x": (-1.0, 0.0, 0.0), "-y": (0.0, -1.0, 0.0), "-z": (0.0, 0.0, -1.0)}
-    if isinstance(v, str):
-        if v in named:
-            return named[v]
-        raise t.error("axis", f"unknown axis {v!r}", 'use "x", "y", "z", "-x", "-y", "-z" or [x, y, z]')
-    a = t.vec("axis", 3)
-    n = math.sqrt(sum(x * x for x in a))
-    if n < 1e-9:
-        raise t.error("axis", "the hinge axis has zero length", 'use e.g. axis = "y" or [0, 1, 0]')
-    return tuple(x / n for x in a)
-
-
-def _limits(t: Table) -> tuple[float, float]:
-    lo, hi = t.vec("limits", 2, DEFAULT_LIMITS)
-    if not lo < hi:
-        raise t.error("limits", f"lower limit {lo:g} is not below upper limit {hi:g}", "write limits = [lower, upper] in deg")
-    if not lo <= 0.0 <= hi:
-        raise t.error("limits", f"the built pose (0 deg) is outside the limits [{lo:g}, {hi:g}]",
-                      "limits are measured from the pose the arm is built in: include 0")
-    if hi - lo > 360.0:
-        raise t.error("limits", "limits span more than a full turn", "keep them within 360 deg")
-    return float(lo), float(hi)
 
 
 def read_robot(path: Path) -> tuple[RobotSpec | None, list[SpecError]]:
@@ -361,6 +304,8 @@ def read_robot(path: Path) -> tuple[RobotSpec | None, list[SpecError]]:
     parts: list[PartSpec] = []
     where: dict = {}
     bad: set[str] = set()
+    if any(e.key in ("extends", "parts") or re.fullmatch(r"parts\[\d+\]", e.key) for e in probs):
+        bad.add("kind:brick")  # the parts that failed may hold the brick: not also "no brick"
     for e in entries:
         ps = _part(e, f, probs)
         if ps is None:
@@ -379,6 +324,10 @@ def read_robot(path: Path) -> tuple[RobotSpec | None, list[SpecError]]:
                      top.get("author", ("",))[0] if isinstance(top.get("author", ("",))[0], str) else "",
                      f, tuple(parts), chain, where)
     probs.extend(robot_problems(spec, bad))
+    if not bad:  # with a part missing, the parts it held would look loose
+        from arena.robot.geometry import attachment_problems  # geometry names RobotSpec: imported late
+
+        probs.extend(attachment_problems(spec))
     return spec, probs
 
 
@@ -386,13 +335,7 @@ def load_robot(path: Path) -> RobotSpec:
     """A valid build, or the first problem as a SpecError (the message counts the rest)."""
     spec, probs = read_robot(path)
     if probs:
-        first = probs[0]
-        if len(probs) > 1:
-            more = len(probs) - 1
-            first = SpecError(first.file, first.key, first.problem,
-                              f"{first.fix}; {more} more problem{'s' if more > 1 else ''}: run `arena check {path}`"
-                              if first.fix else f"{more} more: run `arena check {path}`")
-        raise first
+        raise first_problem(probs, path)
     return spec
 
 
@@ -412,7 +355,8 @@ def robot_problems(spec: RobotSpec, unreadable: set[str] = frozenset()) -> list[
         out.append(SpecError(spec.file, "parts", f"a robot needs exactly one brick, found {len(bricks)}",
                              'add one part with part = "ev3-brick"' if not bricks else "remove the extra bricks"))
     brick_ports = cat[bricks[0].part].param("motor_ports", list(MOTOR_PORTS)) if bricks else list(MOTOR_PORTS)
-    ids = {p.id for p in spec.parts}
+    ids = {p.id: p for p in spec.parts}
+    touches = {q.id for q in spec.parts if cat[q.part].param("sensor") == "touch"}
     used: dict[str, str] = {}
     drives: dict[str, str] = {}
     for p in spec.parts:
@@ -442,15 +386,14 @@ def robot_problems(spec: RobotSpec, unreadable: set[str] = frozenset()) -> list[
             elif p.motor not in ids:
                 err(p, "motor", f"{what} {p.id!r} names motor {p.motor!r}, which is not in the build",
                     "use the id of one of the motor parts: " + (", ".join(m.id for m in spec.by_kind("motor")) or "(none)"))
-            elif spec.part(p.motor).kind != "motor":
-                err(p, "motor", f"{p.motor!r} is a {spec.part(p.motor).kind}, not a motor", "use the id of one of the motor parts")
+            elif ids[p.motor].kind != "motor":
+                err(p, "motor", f"{p.motor!r} is a {ids[p.motor].kind}, not a motor", "use the id of one of the motor parts")
             elif p.motor in drives:
                 err(p, "motor", f"motor {p.motor!r} already turns {drives[p.motor]!r}",
                     "give each wheel or arm its own motor")
             else:
                 drives[p.motor] = p.id
         if p.kind == "bumper" and p.touch not in unreadable:
-            touches = {q.id for q in spec.parts if cat[q.part].param("sensor") == "touch"}
             if p.touch is None or p.touch not in touches:
                 err(p, "touch", f"bumper {p.id!r} must name the touch sensor it presses",
                     'set touch = "<id of a touch-sensor part>"' + (f": {', '.join(sorted(touches))}" if touches else ""))

@@ -13,6 +13,9 @@ import numpy as np
 # The colour sensor's spot: a Gaussian of this sigma (m) is what it averages over at its nominal
 # height (the EV3 colour sensor's lit spot is about 1 cm across at 1 cm).
 SPOT_SIGMA = 0.003
+# The most pixels a mat may have (docs/worlds.md): drawing and blurring it takes about 32 bytes a
+# pixel, so this bounds a mat at about 130 MB; world files are checked against it when loaded.
+MAX_MAT_PIXELS = 4_000_000
 
 
 def catmull_rom(points: np.ndarray, closed: bool, spacing: float) -> np.ndarray:
@@ -45,7 +48,11 @@ class Mat:
     def __init__(self, width: float, height: float, resolution: float, background=(250, 250, 250)):
         """width, height, resolution in m."""
         self.width, self.height, self.res = width, height, resolution
-        self.nx, self.ny = int(round(width / resolution)), int(round(height / resolution))
+        # counted in floats before the C ints of the compiled build could overflow
+        fx, fy = width / resolution, height / resolution
+        if not (0.5 <= fx < 1e12 and 0.5 <= fy < 1e12 and float(round(fx)) * float(round(fy)) <= MAX_MAT_PIXELS):
+            raise ValueError(f"a mat of {fx:g} x {fy:g} pixels is outside 1-{MAX_MAT_PIXELS:,} pixels")
+        self.nx, self.ny = int(round(fx)), int(round(fy))
         self.rgb = np.empty((self.ny, self.nx, 3), dtype=np.float32)
         self.rgb[:] = np.asarray(background, dtype=np.float32) / 255.0
         self._seen: np.ndarray | None = None

@@ -12,11 +12,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from arena.errors import SpecError
-from arena.tomlio import Table, load_toml
+from arena.tomlio import Table, first_problem, load_toml
+from arena.world.checks import mat_problems, path_problems, picture_problems, start_problems
+from arena.world.shaping import ShapingSpec, read_shaping
 from arena.world.terms import TermSpec, read_term
 
 ID_RE = re.compile(r"^[A-Z][A-Za-z0-9]*-v\d+$")
 NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
+MAX_PATH_POINTS = 10_000  # control points of one path (and of each variant)
+MAX_PATH_JITTER = 1000.0  # mm
 
 @dataclass(frozen=True)
 class PathSpec:
@@ -171,6 +175,7 @@ class WorldSpec:
     zones: tuple[ZoneSpec, ...] = ()
     objects: tuple[ObjectSpec, ...] = ()
     maze: MazeSpec | None = None
+    shaping: tuple[ShapingSpec, ...] = ()  # training-only reward terms (arena.world.shaping)
 
     @property
     def object_ids(self) -> tuple[str, ...]:
@@ -197,11 +202,13 @@ class WorldSpec:
 def _points(t: Table, key: str, pts, closed: bool) -> tuple[tuple[float, float], ...]:
     if not isinstance(pts, list) or len(pts) < (3 if closed else 2):
         raise t.error(key, "a path needs at least 2 points (3 when closed)", "write points = [[x, y], ...] in mm")
+    if len(pts) > MAX_PATH_POINTS:
+        raise t.error(key, f"{len(pts):,} points, over the limit of {MAX_PATH_POINTS:,}", "use fewer control points")
     out = []
     for i, p in enumerate(pts):
         if not (isinstance(p, list) and len(p) == 2 and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in p)):
             raise t.error(f"{key}[{i}]", f"expected [x, y] in mm, got {p!r}", "write each point as [x, y]")
-        out.append((float(p[0]), float(p[1])))
+        out.append((float(t.number(f"{key}[{i}][0]", p[0])), float(t.number(f"{key}[{i}][1]", p[1]))))
     return tuple(out)
 
 
@@ -225,7 +232,7 @@ def _path(t: Table, seen: set) -> PathSpec:
         raise t.error("variants", "expected a list of point lists", "write variants = [[[x, y], ...], ...]")
     for i, v in enumerate(raw_var):
         variants.append(_points(t, f"variants[{i}]", v, closed))
-    jitter = t.num("jitter", 0.0, lo=0.0)
+    jitter = t.num("jitter", 0.0, lo=0.0, hi=MAX_PATH_JITTER)
     fixed = t.nums("fixed", ())
     n_min = min(len(v) for v in (pts, *variants))
     for i, f in enumerate(fixed):
@@ -240,7 +247,7 @@ def _path(t: Table, seen: set) -> PathSpec:
                                                             for x in g) and g[1] > 0):
             raise t.error(f"gaps[{i}]", f"expected [at, length] in mm with length > 0, got {g!r}",
                           "write each gap as [mm along the path, mm long]")
-        gaps.append((float(g[0]), float(g[1])))
+        gaps.append((float(t.number(f"gaps[{i}][0]", g[0])), float(t.number(f"gaps[{i}][1]", g[1]))))
     spec = PathSpec(_id(t, seen, "path"), kind, pts, closed, t.num("width", 20.0, lo=1.0), t.color("color", "black"),
                     tuple(variants), jitter, tuple(int(f) for f in fixed), tuple(gaps))
     t.reject_unknown()
@@ -312,79 +319,154 @@ def _maze(t: Table) -> MazeSpec:
     return spec
 
 
-def load_world(path: Path) -> WorldSpec:
+def _raw_id(t: Table) -> str | None:
+    """The id an entry that failed to read claims, so references to it are not reported too."""
+    v = t.data.get("id")
+    return v if isinstance(v, str) else None
+
+
+def read_world(path: Path) -> tuple[WorldSpec | None, list[SpecError]]:
+    """A world file and every problem found in it: each top-level key and each entry of an array
+    ([[zones]], [[objects]], [[score]], ...) is read on its own, so one bad entry does not hide the
+    next. The spec is None whenever there is a problem."""
     path = Path(path)
     f = str(path)
-    top = Table(load_toml(path), f)
-    wid = top.str("id")
-    if not ID_RE.match(wid):
-        raise top.error("id", f"{wid!r} is not a versioned id", 'use CamelCase with a version, e.g. "LineFollow-v0"')
-    name = top.str("name", path.stem)
-    limits = top.table("limits", None)
-    mat = top.table("mat")
-    mat_size = mat.vec("size", 2)
-    res = mat.num("resolution", 2.0, lo=0.5, hi=20.0)
-    mat_color = mat.color("color", "white")
-    mat_image = mat.str("image", None)
-    if mat_image is not None:
-        img = (path.parent / mat_image).resolve()
-        if img.suffix.lower() not in (".png", ".jpg", ".jpeg") or not img.is_file():
-            raise mat.error("image", f"no PNG or JPEG picture at {img}",
-                            "give a .png or .jpg path relative to the world file")
-        mat_image = str(img)
+    try:
+        top = Table(load_toml(path), f)
+    except SpecError as exc:
+        return None, [exc]
+    probs: list[SpecError] = []
+
+    def get(fn, default=None):
+        try:
+            return fn()
+        except SpecError as exc:
+            probs.append(exc)
+            return default
+
+    def each(name: str, read, ids: set | None = None) -> list:
+        out = []
+        for t in get(lambda: top.tables(name), []):
+            v = get(lambda t=t: read(t))
+            if v is not None:
+                out.append(v)
+            elif ids is not None and _raw_id(t):
+                ids.add(_raw_id(t))
+        return out
+
+    wid = get(lambda: top.str("id"))
+    if wid is not None and not ID_RE.match(wid):
+        probs.append(top.error("id", f"{wid!r} is not a versioned id", 'use CamelCase with a version, e.g. "LineFollow-v0"'))
+    name = get(lambda: top.str("name", path.stem), path.stem)
+    limits = get(lambda: top.table("limits", None)) or Table({}, f, "limits")
+    mat = get(lambda: top.table("mat"))
     path_ids: set = set()
-    paths = [_path(t, path_ids) for t in mat.tables("paths")]
-    areas = []
-    for t in mat.tables("areas"):
-        shape = t.str("shape", choices=("rect", "circle", "ring"))
-        areas.append(AreaSpec(shape, t.color("color", "black"), t.vec("center", 2),
-                              t.vec("size", 2, (0.0, 0.0)), t.num("radius", 0.0, lo=0.0), t.num("inner", 0.0, lo=0.0)))
-        t.reject_unknown()
-    mat.reject_unknown()
+    paths, areas, mat_size, res, mat_color, mat_image = [], [], None, 2.0, (250, 250, 250), None
+    if mat is not None:
+        mat_size = get(lambda: mat.vec("size", 2))
+        res = get(lambda: mat.num("resolution", 2.0, lo=0.5, hi=20.0), 2.0)
+        mat_color = get(lambda: mat.color("color", "white"))
+        mat_image = get(lambda: mat.str("image", None))
+        if mat_size is not None and mat_problems(mat, mat_size, res):
+            probs.extend(mat_problems(mat, mat_size, res))
+            mat_size = None  # so nothing else is measured against it
+        if mat_image is not None:
+            img = (path.parent / mat_image).resolve()
+            if img.suffix.lower() not in (".png", ".jpg", ".jpeg") or not img.is_file():
+                probs.append(mat.error("image", f"no PNG or JPEG picture at {img}",
+                                       "give a .png or .jpg path relative to the world file"))
+            else:
+                probs.extend(picture_problems(mat, img))
+            mat_image = str(img)
+        for t in get(lambda: mat.tables("paths"), []):
+            pth = get(lambda t=t: _path(t, path_ids))
+            if pth is not None:
+                paths.append(pth)
+                probs.extend(path_problems(t, pth, mat_size) if mat_size is not None else [])
+            elif _raw_id(t):
+                path_ids.add(_raw_id(t))
+        areas = [a for a in (get(lambda t=t: _area(t)) for t in get(lambda: mat.tables("areas"), [])) if a is not None]
+        probs.extend(mat.unknown())
     zone_ids: set = set()
-    zones = [_zone(t, zone_ids) for t in top.tables("zones")]
+    zones = each("zones", lambda t: _zone(t, zone_ids), zone_ids)
     object_ids: set = set()
-    objects = [_object(t, object_ids, zone_ids) for t in top.tables("objects")]
+    objects = each("objects", lambda t: _object(t, object_ids, zone_ids), object_ids)
     for o in objects:
         object_ids.update(o.ids)
-    walls = []
-    for t in top.tables("walls"):
-        walls.append(WallSpec(t.vec("start", 2), t.vec("end", 2), t.num("height", 100.0, lo=1.0),
-                              t.num("thickness", 20.0, lo=1.0), t.color("color", "#c8aa78")))
-        t.reject_unknown()
-    maze = _maze(top.table("maze")) if top.has("maze") else None
+    walls = each("walls", _wall)
+    maze = get(lambda: _maze(top.table("maze"))) if top.has("maze") else None
+    start_tables = get(lambda: top.tables("start"), [])
     starts = []
-    for t in top.tables("start"):
-        p = t.str("path", None)
-        if p is not None and p not in path_ids:
-            raise t.error("path", f"no path with id {p!r}", f"use one of: {', '.join(sorted(path_ids)) or '(none defined)'}")
-        jitter = t.table("jitter", None)
-        starts.append(StartSpec(p, t.num("at", 0.0), t.vec("pos", 2, (0.0, 0.0)), t.num("heading", 0.0),
-                                jitter.num("pos", 0.0, lo=0.0), jitter.num("heading", 0.0, lo=0.0)))
-        jitter.reject_unknown()
-        t.reject_unknown()
-    if not starts:
-        raise top.error("start", "a world needs at least one start pose", "add a [[start]] table with pos or path")
+    for t in start_tables:
+        st = get(lambda t=t: _start(t, path_ids))
+        if st is not None:
+            starts.append((t, st))
+    if not start_tables and not any(e.key == "start" for e in probs):
+        probs.append(top.error("start", "a world needs at least one start pose", "add a [[start]] table with pos or path"))
+    if mat_size is not None:
+        probs.extend(start_problems(starts, mat_size))
     ids = {"paths": path_ids, "zones": zone_ids, "objects": object_ids}
     names: set = set()
-    terms = [read_term(t, ids, names) for t in top.tables("score")]
-    if not terms:
-        raise top.error("score", "a world needs at least one score term", "add a [[score]] table")
-    players = top.int("players", 1, lo=1, hi=8)
-    if len(starts) < players:
-        raise top.error("start", f"{players} players need {players} start poses, found {len(starts)}",
-                        "add a [[start]] table per player")
-    spec = WorldSpec(
-        id=wid, name=name, description=top.str("description", ""), author=top.str("author", ""), file=f,
-        robot=top.str("robot", "rover"), time_limit=top.num("time_limit", lo=1.0, hi=3600.0),
-        max_size=limits.vec("size", 3, (250.0, 250.0, 250.0)), max_mass=limits.num("mass", 1.5, lo=0.01),
-        mat_size=mat_size, mat_resolution=res, mat_color=mat_color, mat_image=mat_image,
-        ambient=top.num("ambient", 10.0, lo=0.0, hi=100.0), areas=tuple(areas), paths=tuple(paths),
-        walls=tuple(walls), starts=tuple(starts), terms=tuple(terms), border=top.num("border", 0.0, lo=0.0),
-        players=players, zones=tuple(zones), objects=tuple(objects), maze=maze)
-    limits.reject_unknown()
-    top.reject_unknown()
+    score_tables = get(lambda: top.tables("score"), [])
+    terms = each("score", lambda t: read_term(t, ids, names))
+    shaping_names: set = set()
+    shaping = each("shaping", lambda t: read_shaping(t, ids, shaping_names))
+    if not score_tables and not any(e.key == "score" for e in probs):
+        probs.append(top.error("score", "a world needs at least one score term", "add a [[score]] table"))
+    players = get(lambda: top.int("players", 1, lo=1, hi=8), 1)
+    if start_tables and len(start_tables) < players:
+        probs.append(top.error("start", f"{players} players need {players} start poses, found {len(start_tables)}",
+                               "add a [[start]] table per player"))
+    vals = {k: get(fn) for k, fn in (
+        ("description", lambda: top.str("description", "")), ("author", lambda: top.str("author", "")),
+        ("robot", lambda: top.str("robot", "rover")), ("time_limit", lambda: top.num("time_limit", lo=1.0, hi=3600.0)),
+        ("max_size", lambda: limits.vec("size", 3, (250.0, 250.0, 250.0))),
+        ("max_mass", lambda: limits.num("mass", 1.5, lo=0.01)), ("ambient", lambda: top.num("ambient", 10.0, lo=0.0, hi=100.0)),
+        ("border", lambda: top.num("border", 0.0, lo=0.0)))}
+    probs.extend(limits.unknown())
+    probs.extend(top.unknown(("maze",)))
+    if probs:
+        return None, probs
+    return WorldSpec(
+        id=wid, name=name, file=f, mat_size=mat_size, mat_resolution=res, mat_color=mat_color, mat_image=mat_image,
+        areas=tuple(areas), paths=tuple(paths), walls=tuple(walls), starts=tuple(s for _, s in starts),
+        terms=tuple(terms), players=players, zones=tuple(zones), objects=tuple(objects), maze=maze,
+        shaping=tuple(shaping), **vals), []
+
+
+def load_world(path: Path) -> WorldSpec:
+    """A valid world, or the first problem as a SpecError (the message counts the rest)."""
+    spec, probs = read_world(path)
+    if probs:
+        raise first_problem(probs, path)
     return spec
+
+
+def _area(t: Table) -> AreaSpec:
+    shape = t.str("shape", choices=("rect", "circle", "ring"))
+    area = AreaSpec(shape, t.color("color", "black"), t.vec("center", 2), t.vec("size", 2, (0.0, 0.0)),
+                    t.num("radius", 0.0, lo=0.0), t.num("inner", 0.0, lo=0.0))
+    t.reject_unknown()
+    return area
+
+
+def _wall(t: Table) -> WallSpec:
+    wall = WallSpec(t.vec("start", 2), t.vec("end", 2), t.num("height", 100.0, lo=1.0),
+                    t.num("thickness", 20.0, lo=1.0), t.color("color", "#c8aa78"))
+    t.reject_unknown()
+    return wall
+
+
+def _start(t: Table, path_ids: set) -> StartSpec:
+    p = t.str("path", None)
+    if p is not None and p not in path_ids:
+        raise t.error("path", f"no path with id {p!r}", f"use one of: {', '.join(sorted(path_ids)) or '(none defined)'}")
+    jitter = t.table("jitter", None)
+    st = StartSpec(p, t.num("at", 0.0), t.vec("pos", 2, (0.0, 0.0)), t.num("heading", 0.0),
+                   jitter.num("pos", 0.0, lo=0.0), jitter.num("heading", 0.0, lo=0.0))
+    jitter.reject_unknown()
+    t.reject_unknown()
+    return st
 
 
 def check_robot_fits(world: WorldSpec, robot_name: str, size_mm: tuple[float, float, float], mass: float) -> None:

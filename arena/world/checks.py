@@ -1,0 +1,103 @@
+"""Rules a world file must meet beyond the type of each key: the mat's size (so drawing it cannot
+exhaust memory), start poses on the mat, a mat picture of sane dimensions, and a default robot
+that can be found. docs/worlds.md lists the limits.
+"""
+
+from __future__ import annotations
+
+import struct
+from pathlib import Path
+
+from arena.errors import ArenaError, SpecError
+from arena.tomlio import Table
+from arena.world.mat import MAX_MAT_PIXELS
+
+MIN_MAT_MM = 10.0  # each side of the mat
+MAX_MAT_MM = 10_000.0  # each side of the mat: 10 m
+MAX_PICTURE_PIXELS = 25_000_000  # a mat picture's own pixels (decoded before it is resampled)
+
+
+def mat_problems(mat: Table, size: tuple[float, float], resolution: float) -> list[SpecError]:
+    """The mat's sides within MIN_MAT_MM-MAX_MAT_MM and its pixel count within MAX_MAT_PIXELS."""
+    out = []
+    for i, side in enumerate(size):
+        if not MIN_MAT_MM <= side <= MAX_MAT_MM:
+            out.append(mat.error(f"size[{i}]", f"a mat side of {side:g} mm is outside {MIN_MAT_MM:g}-{MAX_MAT_MM:,.0f} mm",
+                                 "write size = [width, height] in mm (a competition table is about 2400 x 1200)"))
+    if not out:
+        px = round(size[0] / resolution) * round(size[1] / resolution)
+        if px > MAX_MAT_PIXELS:
+            need = (size[0] * size[1] / MAX_MAT_PIXELS) ** 0.5
+            out.append(mat.error("resolution", f"{size[0]:g} x {size[1]:g} mm at {resolution:g} mm per pixel is "
+                                 f"{px:,} pixels, over the limit of {MAX_MAT_PIXELS:,}",
+                                 f"use resolution = {need:.1f} or more (mm per pixel), or a smaller mat"))
+    return out
+
+
+def picture_size(path: Path) -> tuple[int, int] | None:
+    """(width, height) from a PNG or JPEG header without decoding it (None: not recognised)."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(32)
+            if head[:8] == b"\x89PNG\r\n\x1a\n" and head[12:16] == b"IHDR":
+                w, h = struct.unpack(">II", head[16:24])
+                return w, h
+            if head[:2] != b"\xff\xd8":
+                return None
+            fh.seek(2)
+            while True:  # walk the JPEG segments to the frame header
+                marker = fh.read(2)
+                if len(marker) < 2 or marker[0] != 0xFF:
+                    return None
+                if 0xC0 <= marker[1] <= 0xCF and marker[1] not in (0xC4, 0xC8, 0xCC):
+                    seg = fh.read(7)
+                    if len(seg) < 7:
+                        return None
+                    h, w = struct.unpack(">HH", seg[3:7])
+                    return w, h
+                length = fh.read(2)
+                if len(length) < 2:
+                    return None
+                fh.seek(struct.unpack(">H", length)[0] - 2, 1)
+    except OSError:
+        return None
+
+
+def picture_problems(mat: Table, picture: Path) -> list[SpecError]:
+    size = picture_size(picture)
+    if size is not None and size[0] * size[1] > MAX_PICTURE_PIXELS:
+        return [mat.error("image", f"the picture is {size[0]:,} x {size[1]:,} pixels, over the limit of "
+                          f"{MAX_PICTURE_PIXELS:,}", "scale it down (a mat needs about 1 pixel per mm)")]
+    return []
+
+
+def start_problems(starts: list[tuple[Table, object]], size: tuple[float, float]) -> list[SpecError]:
+    """A start pose given by position must lie on the mat (a path's start lies on its path)."""
+    out = []
+    for t, s in starts:
+        if s.path is None and not (abs(s.pos[0]) <= size[0] / 2 and abs(s.pos[1]) <= size[1] / 2):
+            out.append(t.error("pos", f"({s.pos[0]:g}, {s.pos[1]:g}) mm is off the {size[0]:g} x {size[1]:g} mm mat",
+                               f"use x within +-{size[0] / 2:g} and y within +-{size[1] / 2:g} (origin: the mat centre)"))
+    return out
+
+
+def path_problems(t: Table, path, size: tuple[float, float]) -> list[SpecError]:
+    """A path's control points (and its variants') must lie on the mat: the first one off it."""
+    for key, pts in (("points", path.points), *((f"variants[{i}]", v) for i, v in enumerate(path.variants))):
+        for j, (x, y) in enumerate(pts):
+            if abs(x) > size[0] / 2 or abs(y) > size[1] / 2:
+                return [t.error(f"{key}[{j}]", f"({x:g}, {y:g}) mm is off the {size[0]:g} x {size[1]:g} mm mat",
+                                f"use x within +-{size[0] / 2:g} and y within +-{size[1] / 2:g} (origin: the mat centre)")]
+    return []
+
+
+def robot_problem(world) -> SpecError | None:
+    """The world's default robot (`robot = ...`) must be a bundled robot name or an existing path."""
+    from arena.content import resolve
+
+    try:
+        resolve("robots", world.robot)
+    except ArenaError as exc:
+        return SpecError(world.file, "robot", f"the default robot cannot be found ({str(exc).split(':')[0]})",
+                         "use a robot name from `arena list` or a path to a build file")
+    return None
