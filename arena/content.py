@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
-from arena.errors import ArenaError, NotFoundError
+from arena.errors import ArenaError, NotFoundError, SpecError
 from arena.tomlio import Table, load_toml
 
 KINDS = {"robots": ".toml", "worlds": ".toml", "agents": ""}
@@ -55,7 +56,7 @@ def listing(kind: str) -> list[Path]:
 
 
 def resolve(kind: str, name_or_path: str | os.PathLike) -> Path:
-    """A path as given if it exists, else a bundled item by name."""
+    """A path as given if it exists, else a bundled item by name (a world also by its id)."""
     p = Path(name_or_path)
     if p.exists():
         return p
@@ -64,17 +65,69 @@ def resolve(kind: str, name_or_path: str | os.PathLike) -> Path:
         for cand in (root / kind / name, root / kind / f"{name}{KINDS[kind]}", root / kind / f"{name}.py"):
             if cand.exists() and (kind != "agents" or cand.is_dir() or cand.suffix == ".py"):
                 return cand
+    if kind == "worlds":
+        for f, wid in _world_ids():
+            if wid.lower() == name.lower():
+                return f
+        known = ", ".join(f"{f.stem} ({wid})" for f, wid in _world_ids()) or "(none)"
+        raise NotFoundError(f"no world {name!r}: give a world file, a world name or a world id: {known}")
     known = ", ".join(x.stem if x.suffix else x.name for x in listing(kind)) or "(none)"
     singular = kind[:-1]
     raise NotFoundError(f"no {singular} {name!r}: give a path to a file or one of: {known}")
 
 
+def read_world_id(path: str | Path) -> str:
+    """The `id` of a world file, read without building the world."""
+    wid = load_toml(Path(path)).get("id")
+    if not isinstance(wid, str) or not wid:
+        raise SpecError(str(path), "id", "missing or not a string", 'add id = "Name-v0"')
+    return wid
+
+
+def _world_ids() -> list[tuple[Path, str]]:
+    """(file, id) of every bundled world whose file reads (a broken one is left to `arena check`)."""
+    out = []
+    for f in listing("worlds"):
+        try:
+            out.append((f, read_world_id(f)))
+        except ArenaError:
+            continue
+    return out
+
+
+def world_id(name_or_path_or_id: str | os.PathLike, known: Iterable[str] = ()) -> str:
+    """The world id for a world's file name (line-follow), its path or its id (LineFollow-v0) alike.
+
+    `known` adds ids that need no file (e.g. the worlds a results database holds); an unknown
+    world is a NotFoundError that lists the known ones."""
+    name = str(name_or_path_or_id)
+    extra = {k.lower(): k for k in known}
+    if not Path(name).exists() and name.lower() in extra:
+        return extra[name.lower()]
+    try:
+        return read_world_id(resolve("worlds", name))
+    except NotFoundError:
+        if not extra:
+            raise
+    files = {wid for _, wid in _world_ids()}
+    listed = ", ".join(f"{f.stem} ({wid})" for f, wid in _world_ids())
+    more = ", ".join(sorted(set(extra.values()) - files))
+    raise NotFoundError(f"no world {name!r}: give a world file, a world name or a world id: "
+                        + ", ".join(x for x in (listed, more) if x))
+
+
 def agent_hash(path: Path) -> str:
-    """Content hash of an agent (every file under its folder, or the single file)."""
+    """Content hash of an agent (every file under its folder, or the single file).
+
+    Each file's path relative to the folder (as bytes: a name that is not valid UTF-8 hashes as it
+    is on disk, never an error) then its bytes, in path-part order; __pycache__ is left out."""
+    path = Path(path)
+    base = path.parent if path.is_file() else path
+    files = [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts]
+    keyed = sorted((tuple(os.fsencode(part) for part in f.relative_to(base).parts), f) for f in files)
     h = hashlib.sha256()
-    files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
-    for f in files:
-        h.update(str(f.relative_to(path.parent if path.is_file() else path)).encode())
+    for parts, f in keyed:
+        h.update(b"/".join(parts))
         h.update(f.read_bytes())
     return h.hexdigest()[:16]
 
@@ -89,9 +142,14 @@ def load_agent_manifest(agent_dir: Path) -> dict:
     f = agent_dir / "agent.toml"
     if not f.is_file():
         return {"name": agent_dir.stem, "robot": None, "worlds": []}
-    t = Table(load_toml(f), str(f))
+    return agent_manifest(load_toml(f), str(f), agent_dir.name)
+
+
+def agent_manifest(data: dict, file: str, default_name: str) -> dict:
+    """A parsed agent.toml -> name, robot, worlds, description, author; SpecError naming the key."""
+    t = Table(data, file)
     worlds = t.raw("worlds", [])
-    if not isinstance(worlds, list) or not all(isinstance(w, str) for w in worlds):
-        raise ArenaError(f"{f}: worlds: expected a list of world ids (fix: worlds = [\"LineFollow-v0\"])")
-    return {"name": t.str("name", agent_dir.name), "robot": t.str("robot", None), "worlds": worlds,
+    if not isinstance(worlds, list) or not all(isinstance(w, str) and w for w in worlds):
+        raise SpecError(file, "worlds", "expected a list of world ids", 'worlds = ["LineFollow-v0"]')
+    return {"name": t.str("name", default_name), "robot": t.str("robot", None), "worlds": worlds,
             "description": t.str("description", ""), "author": t.str("author", "")}

@@ -14,7 +14,7 @@ ROOT = tiny.ROOT
 
 
 def run(*args, cwd=None):
-    return subprocess.run(arena_cmd(*args), capture_output=True, text=True, cwd=cwd, timeout=300)
+    return subprocess.run(arena_cmd(*args), capture_output=True, text=True, cwd=cwd, timeout=1800)
 
 
 @pytest.fixture(scope="module")

@@ -7,9 +7,11 @@ import sys
 import pytest
 from conftest import arena_cmd
 
+HANG = 1800  # s: only a hung command hits it; a busy machine is slow, not wrong
+
 
 def run(*args, cwd=None):
-    return subprocess.run(arena_cmd(*args), capture_output=True, text=True, cwd=cwd, timeout=300)
+    return subprocess.run(arena_cmd(*args), capture_output=True, text=True, cwd=cwd, timeout=HANG)
 
 
 def test_run_prints_a_score_card(root):
@@ -55,10 +57,14 @@ def test_check_reports_good_and_bad_files(root, tmp_path):
 
 def test_demo_stores_results_and_prints_a_leaderboard(root, tmp_path):
     db = tmp_path / "demo.sqlite"
-    p = run("demo", "--db", str(db), "--seeds", "1", cwd=tmp_path)
+    p = run("demo", "--db", str(db), "--seeds", "1", "--world", "line-follow", cwd=tmp_path)  # 3 matches
     assert p.returncode == 0, p.stderr
     assert "Leaderboard - LineFollow-v0" in p.stdout
     assert "line_follower" in p.stdout and "bang_bang" in p.stdout
+    # not a terminal: a line per finished match (with its id) instead of a silent progress bar
+    assert "[1/3] LineFollow-v0 seed 0: " in p.stdout and "[3/3] " in p.stdout
+    assert "3 matches played by this process" in p.stdout and "match ids, newest first" in p.stdout
+    assert "time (s)" in p.stdout and "best match" in p.stdout
     lb = run("leaderboard", "--db", str(db), "--format", "json")
     rows = json.loads(lb.stdout)
     assert rows[0]["rank"] == 1 and rows[0]["mean"] >= rows[-1]["mean"]
@@ -76,7 +82,8 @@ def test_parts_and_list(root):
 def test_determinism_across_processes(root):
     code = ("from arena.controllers.runner import run_episode; r = run_episode('line-follow', 'rover', 'agents/line_follower', "
             "seed=5); print(r.digest, r.score['total'], r.steps)")
-    outs = [subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True).stdout
+    outs = [subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True,
+                           timeout=HANG).stdout
             for _ in range(2)]
     assert outs[0] == outs[1] and len(outs[0].split()[0]) == 32
 
@@ -106,3 +113,78 @@ def test_help_works_for_the_command_and_every_subcommand(capsys):
         out = capsys.readouterr().out
         assert out.startswith("usage: arena"), (path, out[:200])
     assert "95 % CI" in " ".join(build_parser().format_help().split())  # shown as written
+
+
+# -- results: world names, paths and ids alike; match ids listed -------------------------------------
+def _filled_store(path):
+    from arena.compete.store import Store
+    from arena.controllers.runner import EpisodeResult
+
+    s = Store(path)
+    for seed in range(3):
+        for agent, t in (("fast", 60.0), ("slow", 90.0)):
+            s.add(EpisodeResult(world="LineFollow-v0", robot="rover", agent=agent, seed=seed, status="OK", reason="",
+                                score={"total": 300.0, "tiebreak_s": t + seed, "terms": {}, "finished": True},
+                                steps=10, sim_time=0.1, wall_time=0.01, digest="d" * 32, isolation="rlimit",
+                                agent_hash=f"h-{agent}"))
+    s.close()
+
+
+def test_every_command_takes_a_worlds_file_name_path_and_id_alike(root, tmp_path):
+    from arena.content import world_id
+    from arena.errors import NotFoundError
+
+    assert world_id("line-follow") == world_id("LineFollow-v0") == world_id(root / "worlds" / "line-follow.toml") \
+        == world_id("linefollow-v0") == "LineFollow-v0"
+    assert world_id("Custom-v3", known=["Custom-v3"]) == "Custom-v3"  # a stored world needs no file
+    with pytest.raises(NotFoundError, match=r"no world 'atlantis'.*line-follow \(LineFollow-v0\)"):
+        world_id("atlantis")
+    db = tmp_path / "r.sqlite"
+    _filled_store(db)
+    boards = [json.loads(run("leaderboard", "--db", str(db), "--world", w, "--format", "json", cwd=root).stdout)
+              for w in ("line-follow", "LineFollow-v0", "worlds/line-follow.toml")]
+    assert boards[0] and boards[0] == boards[1] == boards[2]
+    assert [r["agent"] for r in boards[0]] == ["fast", "slow"] and boards[0][0]["tiebreak"] == 61.0
+    p = run("leaderboard", "--db", str(db), "--world", "atlantis")
+    assert p.returncode == 2 and "no world 'atlantis'" in p.stderr and "maze (Maze-v0)" in p.stderr
+    assert "Traceback" not in p.stderr
+    p = run("matches", "--db", str(db), "--world", "line-follow", "--format", "json")
+    assert [m["seed"] for m in json.loads(p.stdout)] == [2, 2, 1, 1, 0, 0]
+
+
+def test_match_ids_are_listed_by_the_leaderboard_and_arena_matches(tmp_path):
+    db = tmp_path / "r.sqlite"
+    _filled_store(db)
+    from arena.compete.store import Store
+
+    stored = Store(db).matches()
+    ids = [m["match_id"] for m in stored]
+    p = run("matches", "--db", str(db), "--agent", "slow", "--limit", "2")
+    assert p.returncode == 0, p.stderr
+    slow = [m["match_id"] for m in stored if m["players"][0]["agent"] == "slow"]
+    assert slow[0] in p.stdout and slow[1] in p.stdout and slow[2] not in p.stdout  # newest first, limited
+    assert "arena replay MATCH_ID" in p.stdout
+    for fmt in ("table", "json", "csv", "html"):
+        p = run("leaderboard", "--db", str(db), "--format", fmt)
+        assert p.returncode == 0 and any(i in p.stdout for i in ids), fmt
+    table = run("leaderboard", "--db", str(db)).stdout
+    assert "time (s)" in table and "Bradley-Terry" in table
+    p = run("matches", "--db", str(db), "--agent", "nobody")
+    assert p.returncode == 2 and "no agent 'nobody'" in p.stderr and "fast, slow" in p.stderr
+    p = run("matches", "--db", str(db), "--limit", "-1")
+    assert p.returncode == 2 and "--limit" in p.stderr
+    p = run("matches", "--db", str(tmp_path / "none.sqlite"))
+    assert p.returncode == 2 and "no results database" in p.stderr
+
+
+def test_a_slow_computation_shows_progress_on_stderr_only(capsys):
+    from arena.cli.results import SlowProgress
+
+    with SlowProgress("computing ratings", after=0.0) as progress:
+        progress(1, 2, "LineFollow-v0")
+        progress(2, 2, "overall")
+    out, err = capsys.readouterr()
+    assert out == "" and "computing ratings: 1/2 (LineFollow-v0)" in err and "2/2 (overall)" in err
+    with SlowProgress("computing ratings", after=3600.0) as progress:
+        progress(1, 1, "W")
+    assert capsys.readouterr() == ("", "")

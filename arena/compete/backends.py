@@ -1,5 +1,6 @@
 """Tournament backends: where matches run. A backend takes (fn, job) pairs and hands back
-each finished job's Outcome, or the exception that stopped it; it never writes to the store.
+each finished job's Outcome, or the exception that stopped it (wait(handles, timeout) may return
+none when the timeout passes first: the caller renews its leases then); it never writes to the store.
 
 - LocalBackend: a process pool on this machine (spawn processes, worker k pinned to CPU k).
 - RayBackend: the same matches as Ray tasks, on a local Ray instance or a cluster.
@@ -55,13 +56,14 @@ class LocalBackend:
     def submit(self, fn: Callable, job: Job):
         return self._pool().submit(fn, job)
 
-    def wait(self, handles: list) -> list[tuple[object, object]]:
-        """Block until at least one handle is done; (handle, Outcome or Exception) for each done."""
+    def wait(self, handles: list, timeout: float | None = None) -> list[tuple[object, object]]:
+        """Block until at least one handle is done (or timeout s passed: then maybe none);
+        (handle, Outcome or Exception) for each done."""
         from concurrent.futures import FIRST_COMPLETED
         from concurrent.futures import wait as fwait
         from concurrent.futures.process import BrokenProcessPool
 
-        done, _ = fwait(handles, return_when=FIRST_COMPLETED)
+        done, _ = fwait(handles, timeout=timeout, return_when=FIRST_COMPLETED)
         out, broken = [], False
         for h in done:
             exc = h.exception()
@@ -103,8 +105,8 @@ class RayBackend:
             self._remote[fn] = self.ray.remote(num_cpus=1, max_retries=0)(fn)
         return self._remote[fn].remote(job)
 
-    def wait(self, handles: list) -> list[tuple[object, object]]:
-        done, _ = self.ray.wait(handles, num_returns=1)
+    def wait(self, handles: list, timeout: float | None = None) -> list[tuple[object, object]]:
+        done, _ = self.ray.wait(handles, num_returns=1, timeout=timeout)
         out = []
         for h in done:
             try:

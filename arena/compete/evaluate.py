@@ -78,8 +78,18 @@ def evaluate(world: str, robot: str | None, agent: str, seeds: int, workers: int
         def add_match(self, results, replay=None, world_hash=""):
             if store is not None:
                 store.add_match(results, replay, world_hash)
+            return True  # every seed is evaluated, stored before or not
 
         def add_failure(self, mid, attempt, message):
+            pass
+
+        def claim(self, mid, owner, lease):  # an evaluation plays every seed itself: nothing to share
+            return "claimed"
+
+        def renew(self, mids, owner, lease):
+            pass
+
+        def release(self, mid, owner):
             pass
 
     def event(e):

@@ -7,8 +7,8 @@
   players a controller that failed (ERROR / TIMEOUT / INVALID) forfeits: it ranks below every
   player whose controller stayed OK. In solo worlds a failed run keeps the score it reached.
 - openskill (Plackett-Luce, tau = 0, shown as mu - 3 sigma) is the running rating while a
-  tournament plays; Bradley-Terry, fitted to every pairwise outcome with a bootstrap over games
-  for 95 % intervals, gives the final standings.
+  tournament plays; Bradley-Terry, fitted to every pairwise outcome with a seeded parametric
+  bootstrap for 95 % intervals, gives the final standings.
 - TournamentRatings keeps the openskill ratings up to date from the store while a tournament plays;
   best_run picks the winner's best stored run (the demo renders it).
 """
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -85,51 +86,70 @@ def pairwise(game_list: list[list[dict]]) -> list[list[tuple[str, str, float]]]:
 
 
 # -- Bradley-Terry ----------------------------------------------------------------------------------
+def _fit(wins: np.ndarray, prior: float = 0.5, iters: int = 100) -> np.ndarray:
+    """Centred MAP log-strengths from a wins matrix (wins[i, j]: i's wins over j), or a stack of
+    them (..., n, n) fitted together, by Newton's method on the log posterior (concave): every
+    player also has `prior` virtual wins and losses against a reference of log-strength 0."""
+    games_ = wins + np.swapaxes(wins, -1, -2)
+    theta = np.zeros(wins.shape[:-1])
+    eye = np.eye(wins.shape[-1])
+    for _ in range(iters):
+        sig = 1.0 / (1.0 + np.exp(theta[..., None, :] - theta[..., :, None]))  # P(i beats j)
+        ref = 1.0 / (1.0 + np.exp(-theta))  # P(i beats the reference)
+        grad = (wins - games_ * sig).sum(axis=-1) + prior * (1.0 - 2.0 * ref)
+        curv = games_ * sig * (1.0 - sig)
+        neg_hess = eye * (curv.sum(axis=-1) + 2.0 * prior * ref * (1.0 - ref))[..., None] - curv
+        step = np.clip(np.linalg.solve(neg_hess, grad[..., None])[..., 0], -2.0, 2.0)  # clipped: no overshoot
+        theta = theta + step
+        if np.max(np.abs(step)) < 1e-10:
+            break
+    return theta - theta.mean(axis=-1, keepdims=True)
+
+
+def _wins(pairs: list[tuple[str, str, float]], idx: dict[str, int]) -> np.ndarray:
+    wins = np.zeros((len(idx), len(idx)))
+    for a, b, s in pairs:
+        i, j = idx[a], idx[b]
+        wins[i, j] += s
+        wins[j, i] += 1.0 - s
+    return wins
+
+
 def bradley_terry(pairs: list[tuple[str, str, float]], players: list[str], prior: float = 0.5,
-                  iters: int = 500) -> dict[str, float]:
-    """Maximum a posteriori Bradley-Terry log-strengths by the MM algorithm (Hunter 2004).
+                  iters: int = 100) -> dict[str, float]:
+    """Maximum a posteriori Bradley-Terry strengths (Newton's method on the log posterior).
 
     Every player also plays `prior` virtual wins and losses against a fixed reference of strength
     1, so undefeated and winless players get finite strengths. Returned on the Elo scale, centred
     on 1500 over the players given."""
     idx = {p: i for i, p in enumerate(players)}
-    n = len(players)
-    wins = np.zeros((n, n))
-    for a, b, s in pairs:
-        i, j = idx[a], idx[b]
-        wins[i, j] += s
-        wins[j, i] += 1.0 - s
-    games_ = wins + wins.T
-    w = wins.sum(axis=1) + prior
-    p = np.ones(n)
-    for _ in range(iters):
-        denom = (games_ / (p[:, None] + p[None, :])).sum(axis=1) + 2 * prior / (p + 1.0)
-        new = w / denom
-        if np.max(np.abs(np.log(new) - np.log(p))) < 1e-9:
-            p = new
-            break
-        p = new
-    logp = np.log(p)
-    logp -= logp.mean()
+    logp = _fit(_wins(pairs, idx), prior, iters)
     return {pl: 1500.0 + ELO_SCALE * float(logp[idx[pl]]) for pl in players}
 
 
 def bt_with_intervals(game_pairs: list[list[tuple[str, str, float]]], players: list[str], n_boot: int = BOOTSTRAP,
                       seed: int = 0) -> dict[str, tuple[float, float, float]]:
-    """Bradley-Terry rating and a 95 % percentile bootstrap interval (resampling whole games)."""
-    flat = [p for g in game_pairs for p in g]
-    point = bradley_terry(flat, players)
-    if len(game_pairs) < 2:
-        return {p: (point[p], point[p], point[p]) for p in players}
+    """Bradley-Terry rating and a 95 % interval from a seeded parametric bootstrap.
+
+    Every comparison is drawn again from the fitted model (a win with the fitted probability) and
+    the model refitted; the interval is the rating plus the 2.5 and 97.5 % quantiles of how far the
+    refits stray from their mean. Resampling the observed games instead gives an interval of zero
+    width whenever every game went the same way (three runs, one order), which overstates certainty."""
+    idx = {p: i for i, p in enumerate(players)}
+    wins = _wins([p for g in game_pairs for p in g], idx)
+    logp = _fit(wins)
+    point = 1500.0 + ELO_SCALE * logp
+    counts = np.rint(np.triu(wins + wins.T, 1)).astype(np.int64)  # comparisons of i < j
+    if n_boot < 2 or not counts.any():
+        return {p: (float(point[i]),) * 3 for p, i in idx.items()}
+    prob = 1.0 / (1.0 + np.exp(logp[None, :] - logp[:, None]))  # P(i beats j)
     rng = np.random.default_rng(seed)
-    samples = defaultdict(list)
-    for _ in range(n_boot):
-        pick = rng.integers(0, len(game_pairs), size=len(game_pairs))
-        fit = bradley_terry([p for k in pick for p in game_pairs[k]], players)
-        for pl, v in fit.items():
-            samples[pl].append(v)
-    return {p: (point[p], float(np.quantile(samples[p], 0.025)), float(np.quantile(samples[p], 0.975)))
-            for p in players}
+    upper = rng.binomial(counts, prob, size=(n_boot, *counts.shape))  # i's wins over j > i, per resample
+    samples = _fit((upper + np.swapaxes(counts - upper, -1, -2)).astype(float))
+    dev = ELO_SCALE * (samples - samples.mean(axis=0))
+    lo, hi = np.quantile(dev, 0.025, axis=0), np.quantile(dev, 0.975, axis=0)
+    return {p: (float(point[i]), float(point[i] + min(lo[i], 0.0)), float(point[i] + max(hi[i], 0.0)))
+            for p, i in idx.items()}
 
 
 # -- openskill ---------------------------------------------------------------------------------------
@@ -189,6 +209,8 @@ class Standing:
     wins: float = 0.0  # pairwise wins (ties count half)
     comparisons: int = 0
     worlds: list[str] = field(default_factory=list)
+    tiebreak: float = 0.0  # mean tie-break time (s): at equal points the lower time wins the game
+    best_match: str = ""  # match id of its best run (most points, then least time): `arena replay ID`
 
     def as_dict(self) -> dict:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
@@ -229,27 +251,45 @@ def standings(rows: list[dict], n_boot: int = BOOTSTRAP) -> list[Standing]:
         rs = per[e]
         totals = [r["total"] for r in rs]
         lo, hi = bootstrap_ci(totals)
+        best = max(rs, key=_best_key)
         out.append(Standing(
             rank=0, agent=labels[e], agent_hash=e, robot=rs[0]["robot"], runs=len(rs),
             failures=sum(r["status"] != OK for r in rs), mean=float(np.mean(totals)), mean_lo=lo, mean_hi=hi,
             median=float(np.median(totals)), rating=bt[e][0], rating_lo=bt[e][1], rating_hi=bt[e][2],
             skill=live.ordinal(e) if e in live.ratings else 0.0, wins=wins[e], comparisons=comps[e],
-            worlds=sorted({r["world"] for r in rs})))
+            worlds=sorted({r["world"] for r in rs}), tiebreak=float(np.mean([r["tiebreak"] for r in rs])),
+            best_match=best["match_id"]))
     out.sort(key=lambda s: (-round(s.rating, 6), -s.mean, s.agent))
     for i, s in enumerate(out):
         s.rank = i + 1
     return out
 
 
-def leaderboard(rows: list[dict], world: str | None = None, n_boot: int = BOOTSTRAP) -> dict[str, list[Standing]]:
+def _best_key(r: dict) -> tuple:
+    """A run's place among one agent's runs: a completed run first, then more points, then less time."""
+    return (r["status"] == OK, r["total"], -r["tiebreak"])
+
+
+def leaderboard(rows: list[dict], world: str | None = None, n_boot: int = BOOTSTRAP,
+                progress: Callable[[int, int, str], None] | None = None) -> dict[str, list[Standing]]:
     """{world id: standings} for every world (or the one asked for), plus "overall" over all of
-    them when there is more than one world."""
+    them when there is more than one world. progress(done, total, table) after each table."""
     if world:
         rows = [r for r in rows if r["world"] == world]
-    worlds = sorted({r["world"] for r in rows})
-    out = {w: standings([r for r in rows if r["world"] == w], n_boot) for w in worlds}
+    by_world: dict[str, list[dict]] = defaultdict(list)
+    for r in rows:
+        by_world[r["world"]].append(r)
+    worlds = sorted(by_world)
+    tables = len(worlds) + (len(worlds) > 1)
+    out = {}
+    for i, w in enumerate(worlds):
+        out[w] = standings(by_world[w], n_boot)
+        if progress:
+            progress(i + 1, tables, w)
     if len(worlds) > 1:
         out["overall"] = standings(rows, n_boot)
+        if progress:
+            progress(tables, tables, "overall")
     return out
 
 
@@ -260,7 +300,7 @@ def best_run(store, board: dict[str, list[Standing]]) -> dict | None:
         return None
     top = board[worlds[0]][0]
     rows = [r for r in store.results(worlds[0]) if r["agent_hash"] == top.agent_hash]
-    return max(rows, key=lambda r: (r["total"], -r["tiebreak"]), default=None)
+    return max(rows, key=_best_key, default=None)
 
 
 # -- while a tournament plays ----------------------------------------------------------------------

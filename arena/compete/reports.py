@@ -12,7 +12,12 @@ from arena import __version__
 from arena.compete.ranking import Standing
 
 COLUMNS = ("rank", "agent", "robot", "rating", "rating_lo", "rating_hi", "skill", "mean", "mean_lo", "mean_hi",
-           "median", "runs", "failures", "wins", "comparisons")
+           "tiebreak", "median", "runs", "failures", "wins", "comparisons", "best_match")
+# One line under every table: what decides a game and what the rating is.
+RATING_LINE = ("rating: who beat whom per game (more points, at equal points less time), Bradley-Terry, Elo scale, "
+               "1500 = average, [95 %] seeded bootstrap")
+COLUMNS_LINE = ("points: mean [95 % bootstrap over runs]; time: mean tie-break time (s); best match: its best run, "
+                "`arena replay ID --db DB` shows it")
 
 
 def _title(world: str) -> str:
@@ -43,17 +48,18 @@ def print_tables(board: dict[str, list[Standing]], console) -> None:
 
     for world, rows in board.items():
         t = Table(title=f"Leaderboard - {_title(world)}", title_justify="left",
-                  caption="rating: Bradley-Terry (Elo scale) with 95 % bootstrap interval; skill: openskill "
-                          "mu - 3 sigma; score: mean with 95 % bootstrap interval", caption_justify="left")
+                  caption=f"{RATING_LINE}\n{COLUMNS_LINE}", caption_justify="left")
+        # skill (openskill) and median are in the JSON, CSV and HTML: the terminal keeps to 140 columns
         for col, just in (("#", "right"), ("agent", "left"), ("robot", "left"), ("rating [95 %]", "right"),
-                          ("skill", "right"), ("mean score [95 %]", "right"), ("median", "right"),
-                          ("runs", "right"), ("failures", "right")):
-            t.add_column(col, justify=just)
+                          ("points [95 %]", "right"), ("time (s)", "right"), ("runs", "right"), ("failed", "right"),
+                          ("best match", "left")):
+            t.add_column(col, justify=just, no_wrap=col not in ("agent", "robot"), min_width=10 if col == "agent"
+                         else None)
         for s in rows:
             t.add_row(str(s.rank), escape(s.agent), escape(s.robot),
-                      f"{s.rating:.0f} [{s.rating_lo:.0f}, {s.rating_hi:.0f}]", f"{s.skill:.1f}",
-                      f"{s.mean:.2f} [{s.mean_lo:.2f}, {s.mean_hi:.2f}]", f"{s.median:.2f}", str(s.runs),
-                      str(s.failures))
+                      f"{s.rating:.0f} [{s.rating_lo:.0f}, {s.rating_hi:.0f}]",
+                      f"{s.mean:.2f} [{s.mean_lo:.2f}, {s.mean_hi:.2f}]", f"{s.tiebreak:.2f}",
+                      str(s.runs), str(s.failures), s.best_match)
         console.print(t)
     if not board:
         console.print("no results yet: run `arena demo`, `arena tournament` or `arena run ... --db PATH`")
@@ -72,23 +78,23 @@ def as_html(board: dict[str, list[Standing]]) -> str:
         ".ci{color:#777;font-size:.85em}caption{text-align:left;font-weight:600;font-size:1.2em;padding:.4rem 0}"
         "</style></head><body>",
         "<h1>Kit Arena leaderboard</h1>",
-        f"<p>Generated {e(time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime()))} by kit-arena {e(__version__)}. "
-        "Rating: Bradley-Terry on the Elo scale with a 95&nbsp;% bootstrap interval; skill: openskill "
-        "&mu;&nbsp;&minus;&nbsp;3&sigma;; score: mean with a 95&nbsp;% bootstrap interval.</p>",
+        f"<p>Generated {e(time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime()))} by kit-arena {e(__version__)}.</p>",
+        f"<p>{e(RATING_LINE)}.<br>{e(COLUMNS_LINE)}.</p>",
     ]
     if not board:
         parts.append("<p>No results yet.</p>")
     for world, rows in board.items():
         parts.append(f"<table><caption>{e(_title(world))}</caption><thead><tr><th>#</th><th>agent</th><th>robot</th>"
-                     "<th>rating</th><th>skill</th><th>mean score</th><th>median</th><th>runs</th><th>failures</th>"
-                     "</tr></thead><tbody>")
+                     "<th>rating</th><th>points</th><th>time (s)</th><th>skill</th><th>median</th><th>runs</th>"
+                     "<th>failures</th><th>best match</th></tr></thead><tbody>")
         for s in rows:
             parts.append(
                 f"<tr><td class=n>{s.rank}</td><td>{e(s.agent)}</td><td>{e(s.robot)}</td>"
                 f"<td class=n>{s.rating:.0f} <span class=ci>[{s.rating_lo:.0f}, {s.rating_hi:.0f}]</span></td>"
-                f"<td class=n>{s.skill:.1f}</td>"
                 f"<td class=n>{s.mean:.2f} <span class=ci>[{s.mean_lo:.2f}, {s.mean_hi:.2f}]</span></td>"
-                f"<td class=n>{s.median:.2f}</td><td class=n>{s.runs}</td><td class=n>{s.failures}</td></tr>")
+                f"<td class=n>{s.tiebreak:.2f}</td><td class=n>{s.skill:.1f}</td>"
+                f"<td class=n>{s.median:.2f}</td><td class=n>{s.runs}</td><td class=n>{s.failures}</td>"
+                f"<td><code>{e(s.best_match)}</code></td></tr>")
         parts.append("</tbody></table>")
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"

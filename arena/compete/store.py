@@ -12,10 +12,17 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import os
+import secrets
+import socket
 import sqlite3
 import time
+import zlib
+from collections.abc import Iterable
+from contextlib import contextmanager
 from pathlib import Path
 
+from arena.compete import storefile
 from arena.errors import ArenaError
 
 SCHEMA_VERSION = 2
@@ -66,6 +73,18 @@ CREATE TABLE IF NOT EXISTS failures (  -- infrastructure failures: unranked, ret
     message     TEXT NOT NULL,
     created     REAL NOT NULL
 );
+CREATE INDEX IF NOT EXISTS matches_created ON matches(created);
+CREATE TABLE IF NOT EXISTS claims (    -- leases: which arena process is playing a match right now
+    match_id    TEXT PRIMARY KEY,
+    owner       TEXT NOT NULL,         -- host:pid:token of the claiming arena process
+    expires     REAL NOT NULL          -- unix time; after it (or once that process is gone) anyone may take over
+);
+CREATE TABLE IF NOT EXISTS boards (    -- computed leaderboards, valid while the results are unchanged
+    key         TEXT PRIMARY KEY,      -- what was asked (world filter, resamples, ranking version)
+    version     TEXT NOT NULL,         -- results_version() when it was computed
+    data        TEXT NOT NULL,         -- JSON
+    created     REAL NOT NULL
+);
 CREATE TABLE IF NOT EXISTS submissions (
     agent_hash  TEXT NOT NULL,
     name        TEXT NOT NULL,
@@ -95,6 +114,29 @@ def result_match_id(results) -> str:
     return match_id(r0.world, [(r.robot_hash or r.robot, r.agent_hash) for r in results], r0.seed, r0.engine)
 
 
+LEASE_S = 300.0  # a claim lasts this long unless renewed; a tournament renews every third of it
+
+
+def claimant() -> str:
+    """This process as a claim owner: host, pid and a random token (pids are reused)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+
+
+def _owner_alive(owner: str) -> bool:
+    """False only when the owner ran on this host and its process is gone (its lease is stale now)."""
+    host, _, rest = owner.partition(":")
+    pid = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid.isdigit():
+        return True
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists but belongs to someone else
+        return True
+    return True
+
+
 def _for_world(query: str, column: str, world: str | None) -> tuple[str, tuple]:
     """The query, filtered to one world when one is given, and its parameters."""
     return (f"{query} WHERE {column} = ?", (world,)) if world else (query, ())
@@ -102,33 +144,61 @@ def _for_world(query: str, column: str, world: str | None) -> tuple[str, tuple]:
 
 class Store:
     def __init__(self, path: str | Path):
+        """Open (or create) a results database; ArenaError naming the file and the fix for a folder,
+        an unreadable file, a non-database, another application's or schema's database, or a store
+        of a newer kit-arena (arena.compete.storefile)."""
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(str(self.path), timeout=60)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db = storefile.connect(self.path)
+        try:
+            self._open()
+        except sqlite3.DatabaseError as exc:
+            self.db.close()
+            raise storefile.refused(self.path, exc) from None
+        except ArenaError:
+            self.db.close()
+            raise
+
+    def _open(self) -> None:
         version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        storefile.check_foreign(self.db, self.path)
+        storefile.check_newer(self.path, version, SCHEMA_VERSION)
         old = self.db.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='results'").fetchone()
         if old and version < SCHEMA_VERSION:
             cols = {r[1] for r in self.db.execute("PRAGMA table_info(results)")}
             if "player" not in cols:  # schema 1 (one row per solo episode): kept aside, not mixed in
                 self.db.execute(f"ALTER TABLE results RENAME TO results_v{version or 1}")
                 self.db.execute("DROP INDEX IF EXISTS results_world")
-        if version > SCHEMA_VERSION:
-            raise ArenaError(f"{self.path}: results database schema {version} is newer than this arena "
-                             f"({SCHEMA_VERSION}); upgrade kit-arena")
+        if version == SCHEMA_VERSION:  # same version: every table it has must be ours as they are
+            storefile.check_columns(self.db, self.path, SCHEMA, existing_only=True)
         self.db.executescript(SCHEMA)
         self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        storefile.check_columns(self.db, self.path, SCHEMA)
 
     # -- writing (the arena process only) -------------------------------------------------------
+    @contextmanager
+    def _write(self):
+        """One write transaction, taking the write lock up front (BEGIN IMMEDIATE): a concurrent
+        writer waits for the busy timeout instead of failing half way through."""
+        if self.db.in_transaction:
+            self.db.commit()
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.rollback()
+            raise
+        self.db.commit()
+
     def add_match(self, results, replay: dict | None = None, world_hash: str = "") -> bool:
         """Store one match (an EpisodeResult per player, in start order) and its replay in one
-        transaction. Returns False when that match was already stored (nothing is changed)."""
+        transaction, and end any claim on it. Returns False when that match was already stored
+        (nothing is changed)."""
         mid = result_match_id(results)
         r0, now = results[0], time.time()
-        with self.db:
+        with self._write():
             cur = self.db.execute("INSERT OR IGNORE INTO matches VALUES (?,?,?,?,?,?,?)",
                                   (mid, r0.world, world_hash, r0.seed, len(results), r0.engine, now))
+            self.db.execute("DELETE FROM claims WHERE match_id=?", (mid,))
             if cur.rowcount != 1:
                 return False
             for i, r in enumerate(results):
@@ -146,13 +216,45 @@ class Store:
         """Store a solo EpisodeResult; returns False when that match was already stored."""
         return self.add_match([r])
 
+    def claim(self, mid: str, owner: str, lease: float = LEASE_S, now: float | None = None) -> str:
+        """Take the lease on a match before playing it: "claimed" (play it), "stored" (someone
+        already stored it) or "taken" (another live process holds an unexpired lease on it)."""
+        now = time.time() if now is None else now
+        with self._write():
+            if self.has_match(mid):
+                return "stored"
+            row = self.db.execute("SELECT owner, expires FROM claims WHERE match_id=?", (mid,)).fetchone()
+            if row and row[0] != owner and row[1] > now and _owner_alive(row[0]):
+                return "taken"
+            self.db.execute("INSERT OR REPLACE INTO claims VALUES (?,?,?)", (mid, owner, now + lease))
+        return "claimed"
+
+    def renew(self, mids: Iterable[str], owner: str, lease: float = LEASE_S) -> int:
+        """Extend this owner's leases on these matches; returns how many it still held."""
+        mids = list(mids)
+        if not mids:
+            return 0
+        with self._write():
+            cur = self.db.execute(f"UPDATE claims SET expires=? WHERE owner=? AND match_id IN "
+                                  f"({','.join('?' * len(mids))})", (time.time() + lease, owner, *mids))
+        return cur.rowcount
+
+    def release(self, mid: str, owner: str) -> None:
+        """Give a claim back (the match failed and will not be retried by this owner)."""
+        with self._write():
+            self.db.execute("DELETE FROM claims WHERE match_id=? AND owner=?", (mid, owner))
+
+    def claims(self) -> list[dict]:
+        rows = self.db.execute("SELECT match_id, owner, expires FROM claims ORDER BY match_id")
+        return [dict(zip(("match_id", "owner", "expires"), r, strict=True)) for r in rows]
+
     def add_failure(self, mid: str, attempt: int, message: str) -> None:
-        with self.db:
+        with self._write():
             self.db.execute("INSERT INTO failures (match_id, attempt, message, created) VALUES (?,?,?,?)",
                             (mid, attempt, message[:2000], time.time()))
 
     def add_submission(self, agent_hash: str, name: str, owner: str, path: str, status: str, reason: str) -> None:
-        with self.db:
+        with self._write():
             self.db.execute("INSERT OR REPLACE INTO submissions VALUES (?,?,?,?,?,?,?)",
                             (agent_hash, name, owner, path, status, reason, time.time()))
 
@@ -174,9 +276,75 @@ class Store:
         q += " ORDER BY r.world, r.seed, r.match_id, r.player"
         return [dict(zip((*RESULT_COLUMNS, "players"), row, strict=True)) for row in self.db.execute(q, args)]
 
-    def replay(self, mid: str) -> dict | None:
+    def matches(self, world: str | None = None, agent: str | None = None, limit: int | None = None) -> list[dict]:
+        """Stored matches, newest first: match_id, world, seed, created and per player (start
+        order) agent, agent_hash, robot, status, total, tiebreak. agent: a name or an agent hash."""
+        where, args = [], []
+        if world:
+            where.append("m.world = ?")
+            args.append(world)
+        if agent:
+            where.append("EXISTS (SELECT 1 FROM results r WHERE r.match_id = m.match_id AND "
+                         "(r.agent = ? OR r.agent_hash = ?))")
+            args += [agent, agent]
+        q = "SELECT m.match_id, m.world, m.seed, m.created FROM matches m"
+        q += (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY m.created DESC, m.rowid DESC"
+        if limit is not None:
+            q += f" LIMIT {int(limit)}"
+        out = [dict(zip(("match_id", "world", "seed", "created"), r, strict=True), players=[])
+               for r in self.db.execute(q, args)]
+        by = {m["match_id"]: m for m in out}
+        ids = list(by)
+        for i in range(0, len(ids), 500):  # SQLite caps the parameters of one statement
+            chunk = ids[i:i + 500]
+            for row in self.db.execute("SELECT match_id, agent, agent_hash, robot, status, total, tiebreak FROM "
+                                       f"results WHERE match_id IN ({','.join('?' * len(chunk))}) "
+                                       "ORDER BY match_id, player", chunk):
+                by[row[0]]["players"].append(dict(zip(("agent", "agent_hash", "robot", "status", "total",
+                                                       "tiebreak"), row[1:], strict=True)))
+        return out
+
+    def worlds(self) -> list[str]:
+        """The world ids that have stored matches."""
+        return [r[0] for r in self.db.execute("SELECT DISTINCT world FROM matches ORDER BY world")]
+
+    def agents(self) -> list[str]:
+        """The agent names that have stored results."""
+        return [r[0] for r in self.db.execute("SELECT DISTINCT agent FROM results ORDER BY agent")]
+
+    # -- computed leaderboards, valid until the results change ------------------------------------
+    def results_version(self) -> str:
+        """Changes whenever a result is added or removed (rows only grow; the count covers deletes)."""
+        n, last = self.db.execute("SELECT COUNT(*), MAX(rowid) FROM results").fetchone()
+        return f"{n}:{last or 0}"
+
+    def cached_board(self, key: str, version: str) -> str | None:
+        row = self.db.execute("SELECT data FROM boards WHERE key=? AND version=?", (key, version)).fetchone()
+        return row[0] if row else None
+
+    def put_board(self, key: str, version: str, data: str) -> None:
+        """Keep a computed board (a read-only database just goes without the cache)."""
+        try:
+            with self._write():
+                self.db.execute("INSERT OR REPLACE INTO boards VALUES (?,?,?,?)", (key, version, data, time.time()))
+        except sqlite3.OperationalError:
+            pass
+
+    def replay_data(self, mid: str) -> bytes | None:
+        """The stored replay as it is in the database (gzip JSON; arena.compete.replay.parse reads it)."""
         row = self.db.execute("SELECT data FROM replays WHERE match_id=?", (mid,)).fetchone()
-        return json.loads(gzip.decompress(row[0])) if row else None
+        return row[0] if row else None
+
+    def replay(self, mid: str) -> dict | None:
+        data = self.replay_data(mid)
+        if data is None:
+            return None
+        try:
+            return json.loads(gzip.decompress(data))
+        except (OSError, EOFError, ValueError, TypeError, zlib.error) as exc:
+            raise ArenaError(f"{storefile.show(self.path)}: the stored replay of match {mid} is damaged ({exc}) "
+                             "(fix: delete that match from the database and run `arena tournament` to play it "
+                             "again)") from None
 
     def failures(self) -> list[dict]:
         rows = self.db.execute("SELECT match_id, attempt, message, created FROM failures ORDER BY id")

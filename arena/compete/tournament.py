@@ -6,6 +6,9 @@ process pool or Ray), written to the store by the arena process only.
   positions (A as player 0 and B as player 1, then swapped).
 - Every match has an id (arena.compete.store.match_id) known before it runs: matches already stored are
   skipped, so a tournament that was killed resumes where it stopped, with no duplicates.
+- A match is claimed in the store (a lease, renewed while it plays) before a worker gets it, so
+  tournaments running at the same time on one store split the matches instead of playing each twice;
+  a killed claimant's matches are taken over once its lease runs out (at once when it ran on this host).
 - Controller statuses (ERROR / TIMEOUT / INVALID) are results. Infrastructure failures (a worker
   that dies, an exception in the arena itself) are recorded in the store's failures table,
   unranked, and the match is retried up to `retries` more times.
@@ -14,13 +17,14 @@ process pool or Ray), written to the store by the arena process only.
 from __future__ import annotations
 
 import itertools
+import time
 import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from arena import __version__
-from arena.compete.store import Store, match_id
+from arena.compete.store import LEASE_S, Store, claimant, match_id
 from arena.content import agent_hash, file_hash, listing, load_agent_manifest, resolve
 from arena.errors import ArenaError
 
@@ -177,14 +181,14 @@ def execute(job: Job) -> Outcome:
         if rep["match_id"] != job.match_id:
             raise ArenaError(f"match id mismatch: scheduled {job.match_id}, played {rep['match_id']}")
     for r in results:
-        r.actions, r.checkpoints = [], []
+        r.actions, r.checkpoints, r.tags = [], [], ""  # in the replay now; not sent back per result
     return Outcome(job.match_id, results, rep)
 
 
 # -- running ---------------------------------------------------------------------------------------
 @dataclass
 class Event:
-    kind: str  # "result" | "failure" | "gave_up"
+    kind: str  # "result" | "failure" | "gave_up" | "elsewhere" (stored by another process)
     job: Job
     outcome: Outcome | None = None
     message: str = ""
@@ -194,10 +198,13 @@ class Event:
 @dataclass
 class Summary:
     scheduled: int
-    skipped: int  # already in the store
-    played: int
+    skipped: int  # already in the store when play() started
+    played: int  # played and stored by this process
     failures: int  # infrastructure failures (each retried)
     gave_up: list[str] = field(default_factory=list)  # match ids that failed every attempt
+    elsewhere: int = 0  # stored by another process (a tournament or worker on the same store) meanwhile
+    discarded: int = 0  # played here, but another process stored it first (a lease that ran out)
+    stored: list[str] = field(default_factory=list)  # match ids this process stored, in order
 
 
 def _describe(exc: BaseException) -> str:
@@ -206,39 +213,77 @@ def _describe(exc: BaseException) -> str:
 
 
 def play(jobs: list[Job], store: Store, backend, retries: int = 2, fn: Callable = execute,
-         on_event: Callable[[Event], None] | None = None, in_flight: int | None = None) -> Summary:
-    """Play every job not yet stored; write each outcome as it arrives (parent process only)."""
+         on_event: Callable[[Event], None] | None = None, in_flight: int | None = None, lease: float = LEASE_S,
+         poll: float = 1.0) -> Summary:
+    """Play every job not yet stored; write each outcome as it arrives (parent process only).
+
+    Each match is claimed in the store before it is sent to a worker (a lease renewed every
+    lease/3 s while it plays), so several processes on one store split the work: a match another
+    live process holds is looked at again later (every `poll` s when nothing else is running) until
+    it is stored or its lease runs out."""
+    owner = claimant()
     done = store.match_ids()
     todo = [j for j in jobs if j.match_id not in done]
     todo = list({j.match_id: j for j in todo}.values())
     summary = Summary(len(jobs), len(jobs) - len(todo), 0, 0)
     queue: list[tuple[Job, int]] = [(j, 0) for j in reversed(todo)]
+    held: list[tuple[Job, int]] = []  # claimed by another live process
     running: dict = {}
     # one match queued beyond the workers keeps them busy while this process writes results
     limit = in_flight or getattr(backend, "workers", 1) + 1
-    while queue or running:
-        while queue and len(running) < limit:
-            job, attempt = queue.pop()
-            running[backend.submit(fn, job)] = (job, attempt)
-        for handle, res in backend.wait(list(running)):
-            job, attempt = running.pop(handle)
-            if isinstance(res, Outcome) and res.match_id == job.match_id:
-                store.add_match(res.results, res.replay, job.world_hash)
-                summary.played += 1
-                if on_event:
-                    on_event(Event("result", job, res, attempt=attempt))
+    renewed = time.monotonic()
+
+    def emit(kind, job, **kw):
+        if on_event:
+            on_event(Event(kind, job, **kw))
+
+    try:
+        while queue or running or held:
+            if not queue and held:
+                queue, held = held[::-1], []
+            while queue and len(running) < limit:
+                job, attempt = queue.pop()
+                state = store.claim(job.match_id, owner, lease)
+                if state == "stored":
+                    summary.elsewhere += 1
+                    emit("elsewhere", job)
+                elif state == "taken":
+                    held.append((job, attempt))
+                else:
+                    running[backend.submit(fn, job)] = (job, attempt)
+            if not running:
+                if held:
+                    time.sleep(poll)  # everything left is being played elsewhere: wait for it or its lease
                 continue
-            msg = _describe(res) if isinstance(res, BaseException) else f"worker returned {type(res).__name__}"
-            store.add_failure(job.match_id, attempt, msg)
-            summary.failures += 1
-            if attempt < retries:
-                queue.append((job, attempt + 1))
-                kind = "failure"
-            else:
-                summary.gave_up.append(job.match_id)
-                kind = "gave_up"
-            if on_event:
-                on_event(Event(kind, job, message=msg, attempt=attempt))
+            for handle, res in backend.wait(list(running), timeout=lease / 3):
+                job, attempt = running.pop(handle)
+                if isinstance(res, Outcome) and res.match_id == job.match_id:
+                    if store.add_match(res.results, res.replay, job.world_hash):
+                        summary.played += 1
+                        summary.stored.append(job.match_id)
+                        emit("result", job, outcome=res, attempt=attempt)
+                    else:
+                        summary.elsewhere += 1
+                        summary.discarded += 1
+                        emit("elsewhere", job)
+                    continue
+                msg = _describe(res) if isinstance(res, BaseException) else f"worker returned {type(res).__name__}"
+                store.add_failure(job.match_id, attempt, msg)
+                summary.failures += 1
+                if attempt < retries:
+                    queue.append((job, attempt + 1))  # still claimed: claim() renews it for the retry
+                    kind = "failure"
+                else:
+                    store.release(job.match_id, owner)
+                    summary.gave_up.append(job.match_id)
+                    kind = "gave_up"
+                emit(kind, job, message=msg, attempt=attempt)
+            if running and time.monotonic() - renewed >= lease / 3:
+                store.renew([j.match_id for j, _ in running.values()], owner, lease)
+                renewed = time.monotonic()
+    finally:  # interrupted: give back what this process holds (a killed one's leases just run out)
+        for j, _ in running.values():
+            store.release(j.match_id, owner)
     return summary
 
 
