@@ -124,12 +124,12 @@ def test_cli_submit_validates_stores_and_schedules(tmp_path):
     db = tmp_path / "r.sqlite"
     p = subprocess.run(arena_cmd("submit", str(folder(tmp_path)), "--name", "mine", "--owner", "ada", "--db", str(db),
                                  "--world", str(world), "--seeds", "2"),
-                       capture_output=True, text=True, timeout=120, cwd=tmp_path)
+                       capture_output=True, text=True, timeout=1800, cwd=tmp_path)
     assert p.returncode == 0, p.stderr + p.stdout
-    assert "accepted" in p.stdout and "1 match(es) scheduled for mine (1 already played)" in p.stdout
+    assert "accepted" in p.stdout and "1 match(es) scheduled for mine on LineFollow-v0 (1 already played)" in p.stdout
     crash = tiny.agent(tmp_path, "crashy", tiny.CRASHER)
     p = subprocess.run(arena_cmd("submit", str(crash), "--name", "crashy", "--db", str(db), "--world", str(world)),
-                       capture_output=True, text=True, timeout=120, cwd=tmp_path)
+                       capture_output=True, text=True, timeout=1800, cwd=tmp_path)
     assert p.returncode == 1 and "rejected" in p.stdout and "boom" in p.stdout
     s = Store(db)
     subs = {x["name"]: x for x in s.submissions(active_only=False)}
@@ -137,9 +137,9 @@ def test_cli_submit_validates_stores_and_schedules(tmp_path):
     assert subs["crashy"]["status"] == "rejected"
     assert [x["name"] for x in s.submissions()] == ["mine"]
     p = subprocess.run(arena_cmd("submit", str(tmp_path / "nope"), "--name", "x", "--db", str(db)),
-                       capture_output=True, text=True, timeout=60)
+                       capture_output=True, text=True, timeout=1800)
     assert p.returncode == 2 and "no such file" in p.stderr
     p = subprocess.run(arena_cmd("submit", str(crash), "--name", "../etc", "--db", str(db)),
-                       capture_output=True, text=True, timeout=60)
+                       capture_output=True, text=True, timeout=1800)
     assert p.returncode == 2 and "name" in p.stderr
     json.dumps(subs)  # plain data
