@@ -233,6 +233,41 @@ class Sim:
     def remove(self, body: int) -> None:
         pb.removeBody(body, physicsClientId=self.client)
 
+    # -- pictures (arena.view builds a render-only Sim of visual bodies; no physics here) -----------
+    def add_visual(self, shape: Shape, rgba, pos=(0.0, 0.0, 0.0), quat=(0.0, 0.0, 0.0, 1.0)) -> int:
+        """A body that is only seen: no mass, no collision shape. Meshes take Shape.vertices as a
+        triangle list whose texture coordinates are each vertex's (x, y) scaled into [0, 1]."""
+        c = self.client
+        if shape.kind == GEOM_MESH:
+            v = np.asarray(shape.vertices, dtype=float)
+            lo, span = v[:, :2].min(axis=0), np.ptp(v[:, :2], axis=0) + 1e-12
+            vis = pb.createVisualShape(GEOM_MESH, vertices=v.tolist(), indices=list(range(len(v))),
+                                       uvs=((v[:, :2] - lo) / span).tolist(), normals=[[0.0, 0.0, 1.0]] * len(v),
+                                       rgbaColor=list(rgba), visualFramePosition=shape.pos,
+                                       visualFrameOrientation=shape.quat, physicsClientId=c)
+        else:
+            vis = pb.createVisualShape(shape.kind, halfExtents=shape.half_extents, radius=shape.radius,
+                                       length=shape.length, rgbaColor=list(rgba), visualFramePosition=shape.pos,
+                                       visualFrameOrientation=shape.quat, physicsClientId=c)
+        return pb.createMultiBody(0, -1, vis, basePosition=pos, baseOrientation=quat, physicsClientId=c)
+
+    def set_texture(self, body: int, png_path: str) -> None:
+        """Paint a visual body with a PNG (a textured mesh from add_visual)."""
+        tex = pb.loadTexture(str(png_path), physicsClientId=self.client)
+        pb.changeVisualShape(body, -1, textureUniqueId=tex, physicsClientId=self.client)
+
+    def camera(self, width: int, height: int, eye, target, up=(0.0, 0.0, 1.0), fov: float = 45.0,
+               near: float = 0.01, far: float = 20.0, light=(0.6, -0.8, 1.6), shadow: bool = True) -> np.ndarray:
+        """An RGB picture (height x width x 3, uint8) from pybullet's TinyRenderer: software
+        rendering on the CPU, so it works without a display or OpenGL."""
+        c = self.client
+        view = pb.computeViewMatrix(list(eye), list(target), list(up), physicsClientId=c)
+        proj = pb.computeProjectionMatrixFOV(fov, width / height, near, far, physicsClientId=c)
+        _w, _h, rgba, _depth, _seg = pb.getCameraImage(width, height, view, proj, lightDirection=list(light),
+                                                       shadow=int(shadow), renderer=pb.ER_TINY_RENDERER,
+                                                       physicsClientId=c)
+        return np.asarray(rgba, dtype=np.uint8).reshape(height, width, 4)[:, :, :3].copy()
+
     # -- state -------------------------------------------------------------------------------------
     def pose(self, body: int):
         return pb.getBasePositionAndOrientation(body, physicsClientId=self.client)
@@ -296,14 +331,28 @@ class Sim:
             return pb.getContactPoints(bodyA=body, physicsClientId=self.client)
         return pb.getContactPoints(bodyA=body, linkIndexA=link, physicsClientId=self.client)
 
-    def state_digest(self, bodies: list[int]) -> bytes:
-        """A hash of every listed body's pose and velocity: equal digests mean equal trajectories."""
-        h = hashlib.sha256()
+    def state_bytes(self, bodies: list[int]) -> bytes:
+        """The full physics state of the listed bodies as float64 (little-endian): per body its
+        base position, orientation, linear and angular velocity, then every joint's position and
+        velocity in joint order. Nothing else in pybullet moves (static bodies have no mass)."""
+        c = self.client
+        parts = []
         for b in bodies:
-            pos, quat = self.pose(b)
-            lin, ang = self.velocity(b)
-            h.update(_STATE.pack(*pos, *quat, *lin, *ang))
-        return h.digest()
+            pos, quat = pb.getBasePositionAndOrientation(b, physicsClientId=c)
+            lin, ang = pb.getBaseVelocity(b, physicsClientId=c)
+            parts.append(_STATE.pack(*pos, *quat, *lin, *ang))
+            n = pb.getNumJoints(b, physicsClientId=c)
+            if n:
+                flat = []
+                for s in pb.getJointStates(b, list(range(n)), physicsClientId=c):
+                    flat.append(s[0])
+                    flat.append(s[1])
+                parts.append(struct.pack(f"<{2 * n}d", *flat))
+        return b"".join(parts)
+
+    def state_digest(self, bodies: list[int]) -> bytes:
+        """sha256 of state_bytes(bodies): equal digests mean equal physics states."""
+        return hashlib.sha256(self.state_bytes(bodies)).digest()
 
 
 _STATE = struct.Struct("<13d")  # position, quaternion, linear and angular velocity as float64

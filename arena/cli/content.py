@@ -32,6 +32,8 @@ def add_parsers(sub) -> None:
     q = rsub.add_parser("show", help="print the parts list; --out draws top and side views to a PNG")
     q.add_argument("robot", help="robot name or path to a build file")
     q.add_argument("--out", default=None, help="PNG file to write")
+    q.add_argument("--3d", dest="three_d", action="store_true",
+                   help="add a 3D render (isometric, parts in their colours) beside the views; needs --out")
     q.set_defaults(func=cmd_robot_show)
     q = rsub.add_parser("urdf", help="export URDF (same links, masses, joints) for loadURDF")
     q.add_argument("robot", help="robot name or path to a build file")
@@ -43,6 +45,20 @@ def add_parsers(sub) -> None:
 
 
 # -- check ---------------------------------------------------------------------------------------------
+MAX_PRINTED = 30  # problems printed per file; the rest are counted
+
+
+def _report(p: Path, problems: list) -> int:
+    """Print a file's problems (the first MAX_PRINTED, then a count) and the "N problems" line."""
+    for e in problems[:MAX_PRINTED]:
+        print(f"{e}", file=sys.stderr)
+    n = len(problems)
+    if n > MAX_PRINTED:
+        print(f"{p}: ... and {n - MAX_PRINTED:,} more problems (not shown: fix the ones above first)", file=sys.stderr)
+    print(f"{p}: {n:,} problem{'s' if n > 1 else ''}", file=sys.stderr)
+    return 1
+
+
 def _check_robot_file(p: Path, world) -> int:
     from arena.robot.check import check_robot
 
@@ -53,14 +69,49 @@ def _check_robot_file(p: Path, world) -> int:
         print(f"{p}: ok - robot {spec.name!r}, {len(spec.parts)} parts, {r.mass:.3f} kg, "
               f"{r.size[0]:.0f} x {r.size[1]:.0f} x {r.size[2]:.0f} mm, stands upright (tilt {r.tilt:.1f} deg){where}")
         return 0
-    for e in r.problems:
-        print(f"{e}", file=sys.stderr)
-    n = len(r.problems)
-    print(f"{p}: {n} problem{'s' if n > 1 else ''}", file=sys.stderr)
-    return 1
+    return _report(p, r.problems)
+
+
+def _check_world_file(p: Path) -> int:
+    from arena.world.checks import robot_problem
+    from arena.world.scene import World
+    from arena.world.spec import read_world
+
+    spec, problems = read_world(p)
+    if spec is not None:
+        bad_robot = robot_problem(spec)
+        if bad_robot is not None:
+            problems.append(bad_robot)
+        else:
+            try:
+                World(spec)  # builds what the file describes (e.g. a maze) as a run would
+            except ArenaError as exc:
+                problems.append(exc)
+    if problems:
+        return _report(p, problems)
+    print(f"{p}: ok - world {spec.id}, {len(spec.terms)} score terms, {spec.time_limit:g} s")
+    return 0
+
+
+def file_kind(data: dict) -> str | None:
+    """"robot" or "world" from a file's top-level keys (mistyped ones count for what they are
+    closest to); None when nothing says."""
+    from arena.robot.spec import TOP_KEYS
+    from arena.tomlio import closest
+
+    robot_only = [k for k in TOP_KEYS if k not in ("name", "description", "author")]
+    world_only = ["id", "robot", "time_limit", "limits", "mat", "start", "score", "zones", "objects", "walls", "maze",
+                  "players", "ambient", "border"]
+    keys = [k for k in data if isinstance(k, str)]
+    r = sum(1 for k in keys if closest(k, robot_only + world_only) in robot_only)
+    w = sum(1 for k in keys if closest(k, robot_only + world_only) in world_only)
+    if r or w:
+        return "robot" if r >= w else "world"
+    return None
 
 
 def cmd_check(args) -> int:
+    from arena.errors import SpecError
     from arena.tomlio import load_toml
 
     world = None
@@ -74,15 +125,17 @@ def cmd_check(args) -> int:
         p = Path(f)
         try:
             data = load_toml(p)
-            if "parts" in data or "extends" in data:
+            kind = file_kind(data)
+            if kind == "robot":
                 bad += _check_robot_file(p, world)
+            elif kind == "world":
+                bad += _check_world_file(p)
+            elif not data:
+                raise SpecError(str(p), "", "the file is empty", "a robot file needs [[parts]]; a world file needs "
+                                "id, [mat], [[start]] and [[score]] (see docs/robots.md, docs/worlds.md)")
             else:
-                from arena.world.scene import World
-                from arena.world.spec import load_world
-
-                spec = load_world(p)
-                World(spec)
-                print(f"{p}: ok - world {spec.id}, {len(spec.terms)} score terms, {spec.time_limit:g} s")
+                raise SpecError(str(p), "", f"neither a robot nor a world file (keys: {', '.join(map(str, data))})",
+                                "a robot file needs [[parts]]; a world file needs id, [mat], [[start]] and [[score]]")
         except ArenaError as exc:
             print(f"{exc}", file=sys.stderr)
             bad += 1
@@ -128,22 +181,30 @@ def _load_robot_arg(name: str):
 
 
 def cmd_robot_show(args) -> int:
+    from rich.markup import escape
     from rich.table import Table
 
     from arena.robot.draw import parts_list, robot_sheet, write_png
 
+    if args.three_d and not args.out:
+        raise ArenaError("robot show --3d draws a picture: add --out FILE.png")
     spec = _load_robot_arg(args.robot)
     console = make_console()
     if args.out:
         out = Path(args.out)
         out.parent.mkdir(parents=True, exist_ok=True)
-        write_png(robot_sheet(spec), out)
-    t = Table(title=f"{spec.name}: parts list", title_justify="left")
+        if args.three_d:
+            from arena.view.pictures import robot_sheet_3d
+
+            write_png(robot_sheet_3d(spec), out)
+        else:
+            write_png(robot_sheet(spec), out)
+    t = Table(title=escape(f"{spec.name}: parts list"), title_justify="left")  # a user's names: literal
     for c, j in (("part", "left"), ("kind", "left"), ("count", "right"), ("mass g", "right")):
         t.add_column(c, justify=j)
     total_n, total_m = 0, 0.0
     for cid, kind, n, m in parts_list(spec):
-        t.add_row(cid, kind, str(n), f"{m * 1000:.0f}")
+        t.add_row(escape(cid), kind, str(n), f"{m * 1000:.0f}")
         total_n, total_m = total_n + n, total_m + m
     t.add_row("[b]total[/b]", "", f"[b]{total_n}[/b]", f"[b]{total_m * 1000:.0f}[/b]")
     console.print(t)
