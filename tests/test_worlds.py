@@ -143,7 +143,7 @@ def test_sumo_doing_nothing_draws_and_loses_to_the_baseline(root, idle):
 @pytest.mark.parametrize("world, agent, seed, at_least", [
     ("line-rescue", "rescue_liner", 0, 100.0),
     ("maze", "maze_walker", 1, 130.0),
-    ("obstacle-run", "obstacle_dodger", 2, 120.0),
+    ("obstacle-run", "obstacle_dodger", 2, 90.0),  # 143 before the rover took the 104 mm track (issue 15)
     ("missions", "mission_runner", 0, 65.0),
 ])
 def test_baseline_reaches_its_documented_score(root, world, agent, seed, at_least):
@@ -274,12 +274,12 @@ def test_world_show_writes_a_png_and_check_passes_every_world(root, tmp_path):
 
     out = tmp_path / "maze.png"
     p = subprocess.run([sys.executable, "-m", "arena.cli", "world", "show", "maze", "--seed", "2", "--out", str(out)],
-                       capture_output=True, text=True, cwd=root, timeout=120)
+                       capture_output=True, text=True, cwd=root, timeout=1800)
     assert p.returncode == 0, p.stderr
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and "Maze-v0 seed 2" in p.stdout
     worlds = sorted(str(f) for f in (root / "worlds").glob("*.toml"))
     p = subprocess.run([sys.executable, "-m", "arena.cli", "check", *worlds], capture_output=True, text=True,
-                       cwd=root, timeout=120)
+                       cwd=root, timeout=1800)
     assert p.returncode == 0, p.stderr
     assert p.stdout.count(": ok - world") == len(worlds)
 
@@ -292,7 +292,7 @@ def test_check_reports_a_bad_zone_reference_without_a_traceback(root, tmp_path):
     bad.write_text((root / "worlds" / "maze.toml").read_text().replace('zone = "exit"\nweight = 100.0',
                                                                        'zone = "exti"\nweight = 100.0'))
     p = subprocess.run([sys.executable, "-m", "arena.cli", "check", str(bad)], capture_output=True, text=True,
-                       timeout=60)
+                       timeout=1800)
     assert p.returncode == 1 and "score[0].zone" in p.stderr and "fix:" in p.stderr
     assert "Traceback" not in p.stderr
 

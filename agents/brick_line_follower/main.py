@@ -2,7 +2,7 @@
 """Line follower as a brick program: the same file runs on a real EV3 with pybricks.
 
 Robot: the education driving base (rover) - motors on B (left) and C (right), 56 mm wheels,
-116 mm axle track, colour sensor on S3 looking down. It follows the left edge of the line:
+104 mm axle track, colour sensor on S3 looking down. It follows the left edge of the line:
 more white means it drifted left, so it turns right (a positive, clockwise turn rate).
 """
 
@@ -15,7 +15,7 @@ from pybricks.tools import StopWatch, wait
 ev3 = EV3Brick()
 left = Motor(Port.B)
 right = Motor(Port.C)
-base = DriveBase(left, right, wheel_diameter=56, axle_track=116)
+base = DriveBase(left, right, wheel_diameter=56, axle_track=104)
 eye = ColorSensor(Port.S3)
 
 EDGE = 50  # % reflection halfway between the black line and the white mat

@@ -12,7 +12,10 @@ import math
 from arena.units import MOTOR_PORTS
 
 OK, ERROR, TIMEOUT, INVALID = "OK", "ERROR", "TIMEOUT", "INVALID"
-COMMAND_KEYS = {"dc", "run", "target", "speed", "then", "stop", "reset_angle"}
+COMMAND_KEYS = {"dc", "run", "target", "speed", "then", "stop", "reset_angle",
+                # pybricks moves and servo settings (arena.kit.motors.Motor.command, docs/brick.md)
+                "time", "by", "acc", "track", "until_stalled", "max_speed", "max_acc", "max_duty", "kp", "ki",
+                "kd", "i_range", "i_rate", "offset", "tol_speed", "tol_angle", "stall_speed", "stall_time"}
 STOP_MODES = ("coast", "brake", "hold")
 
 
@@ -77,4 +80,4 @@ def plain_obs(raw: dict) -> dict:
 def motor_states(robot) -> dict:
     """What the brick's firmware knows about each motor beyond the observation: whether a
     run_target has finished and whether it is stalled (brick programs block on these)."""
-    return {p: {"done": m.done, "stalled": m.stalled} for p, m in robot.motors.items()}
+    return {p: m.state() for p, m in robot.motors.items()}

@@ -31,13 +31,13 @@ class MotorBench:
 
     FLYWHEEL_INERTIA = 2e-4  # kg*m^2: about a 0.7 kg rover's inertia seen by one 56 mm wheel
 
-    def __init__(self, part: str, volts: float = 9.0, control_dt: float = CONTROL_DT):
+    def __init__(self, part: str, volts: float = 9.0, control_dt: float = CONTROL_DT, inertia: float | None = None):
         self.part = catalogue()[part]
         self.volts = volts
         self.sim = Sim(control_dt=control_dt)
         stand = Link("stand", 0.0, (0.0, 0.0, 0.0), (Shape(GEOM_BOX, (0, 0, 0), half_extents=(0.02, 0.02, 0.02)),))
         disc = Shape(GEOM_CYLINDER, (0, 0, 0), quat_from_rpy((math.pi / 2, 0, 0)), radius=0.03, length=0.01)
-        i = self.FLYWHEEL_INERTIA
+        i = self.FLYWHEEL_INERTIA if inertia is None else inertia  # kg*m^2: the load's inertia
         fly = Link("flywheel", 0.1, (i / 2, i, i / 2), (disc,), pos=(0.0, 0.05, 0.0), joint="revolute")
         self.body = self.sim.add_body(stand, (fly,), (0, 0, 0.5), (0, 0, 0, 1))
         self.motor = Motor(self.part, "A", 1.0, "clockwise", control_dt)

@@ -1,6 +1,6 @@
 # Cython declarations for motors.py (pure Python mode); see readout.pxd.
 cimport cython
-from arena.kit.readout cimport _clip, _floor
+from arena.kit.readout cimport _floor
 
 cdef double NOMINAL_V, _DEG  # module constants as C doubles (not visible from Python)
 
@@ -15,19 +15,18 @@ cdef class MotorModel:
     cpdef tuple brake(self, double omega, double volts)
 
 cdef class Motor:
-    cdef public object part, target, then
+    cdef public object part, pending, settings, servo, defaults
     cdef public str port, mode
     cdef public MotorModel model
-    cdef public double gear, sign, dt, backlash, volts, duty, ref_speed, ref_angle, integral, offset_deg
-    cdef public double angle_true, speed_est, stall_timer, applied, gap, effort
-    cdef public int window
+    cdef public double gear, sign, dt, backlash, volts, duty, offset_deg, t
+    cdef public double angle_true, omega, speed_est, applied, gap, effort
+    cdef public int window, periods
     cdef public list history
     cdef public bint stalled
-    @cython.locals(effort=bint, history=list, newest=double, oldest=double)
+    @cython.locals(history=list, count=double, swing=double)
     cpdef control(self, double angle_joint)
-    @cython.locals(dt=double, ref_speed=double, step=double, gap=double, measured=double, err=double, ff=double,
-                   u=double, d=double)
-    cpdef double _regulate(self)
+    @cython.locals(d=double)
+    cpdef double _lift(self, double u)
     @cython.locals(g=double, sign=double, omega=double, target=double, torque=double)
     cpdef tuple physics(self, double omega_joint)
     cpdef double _encoder(self)

@@ -10,8 +10,18 @@ import math
 import numpy as np
 
 from arena.kit.catalogue import Part
-from arena.kit.readout import _clip, _floor
-from arena.units import ncm, rpm_to_rad_s, to_deg
+from arena.kit.control import (
+    FOREVER,
+    ON_NEVER,
+    ON_STALLED,
+    ON_TIME,
+    SETTING_KEYS,
+    Servo,
+    Settings,
+    settings_of,
+)
+from arena.kit.readout import _floor
+from arena.units import ncm, rpm_to_rad_s
 
 NOMINAL_V = 9.0
 _DEG = 180.0 / math.pi  # rad -> deg, exactly as units.to_deg (inlined: this runs every step)
@@ -86,20 +96,17 @@ class MotorModel:
 
 
 class Motor:
-    """A servo motor on a port: duty, speed regulation, run to target, stop modes, encoder.
+    """A servo motor on a port: duty, pybricks' servo control, stop modes, encoder.
 
-    Commands follow pybricks: dc(duty), run(speed), run_target(speed, angle), stop (coast),
-    brake, hold. Regulation runs once per control period on the encoder reading, like the brick's
-    firmware; the DC model runs every physics step.
+    Commands follow pybricks (dc, run, run_time, run_angle, run_target, track_target, stop, brake,
+    hold, control settings). A command is started at the next control period, from that period's
+    encoder reading, by arena.kit.control.Servo: pbio's trajectories and PID, run once per control
+    period on the encoder; the DC model runs every physics step.
     """
 
-    KP = 0.02  # duty per deg of position error
-    KD = 0.0006  # duty per deg/s of speed error
-    KI = 0.03  # duty per deg*s
-    MAX_ERR = 60.0  # deg: reference is held back beyond this (anti-windup, like pbio)
-    SPEED_WINDOW = 0.1  # s: speed estimated over 100 ms, as pybricks does
-    STALL_TIME = 0.2  # s at full effort without moving -> stalled
+    SPEED_WINDOW = 0.1  # s: the reported speed is estimated over 100 ms, as pybricks does
     GAP_EFFORT = 0.05  # effort (duty) that swings the gear teeth across the backlash
+    MOVES = ("dc", "stop", "track", "run", "target", "by")
 
     def __init__(self, part: Part, port: str, gear: float, positive: str, control_dt: float):
         self.part, self.port, self.gear = part, port, gear
@@ -108,73 +115,126 @@ class Motor:
         self.dt = control_dt
         self.window = max(1, int(round(self.SPEED_WINDOW / control_dt)))
         self.backlash = float(part.param("backlash_deg", 0.0))
+        self.defaults = settings_of(part)
 
     def reset(self, rng: np.random.Generator, volts: float) -> None:
         self.volts = volts
-        self.mode = "coast"
+        self.mode = "coast"  # coast | brake | dc | servo
         self.duty = 0.0
-        self.ref_speed = 0.0
-        self.ref_angle = 0.0
-        self.target: float | None = None
-        self.integral = 0.0
+        self.settings = Settings(**dict(zip(SETTING_KEYS, self.defaults.as_list(), strict=True)))
+        self.servo = Servo(self.settings, self.dt)
+        self.pending: dict | None = None  # a move received this period, started at control()
+        self.t = 0.0  # s since reset: the servo's clock (periods * dt: no drift from summing)
+        self.periods = 0
         self.offset_deg = 0.0  # reset_angle() shifts the reported angle
         self.history = [0.0] * (self.window + 1)
         self.angle_true = 0.0  # deg, output shaft, pybricks sign
+        self.omega = 0.0  # deg/s at the shaft in the last physics step (the brick's tacho rate)
         self.speed_est = 0.0
-        self.stall_timer = 0.0
         self.stalled = False
         self.applied = 0.0  # duty actually applied in the last period (after regulation)
         self.gap = 0.0  # deg: where the encoder side sits in the gear backlash, -b/2..+b/2
         self.effort = 0.0
 
-    # -- commands (pybricks units: deg, deg/s, duty -1..1) -----------------------------------------
+    # -- commands (pybricks units: deg, deg/s, deg/s^2, ms, duty -1..1) -------------------------------
     def command(self, cmd: dict | float) -> None:
-        """A duty (float) or one of {"dc": u}, {"run": speed}, {"target": angle, "speed": s,
-        "then": "hold"|"brake"|"coast"}, {"stop": "coast"|"brake"|"hold"}."""
-        if isinstance(cmd, float):
+        """A duty (float) or a dict: settings keys (arena.kit.control.SETTING_KEYS) apply at once;
+        then at most one move: {"dc": u}, {"run": speed[, "time": ms | "until_stalled": 1]},
+        {"target": angle | "by": rotation, "speed": s}, each with optional "acc" and "then",
+        {"track": angle}, {"stop": "coast"|"brake"|"hold"}; {"reset_angle": angle}."""
+        if isinstance(cmd, float):  # the hot path of controller classes: no servo involved
+            self.pending = None
+            if self.mode == "servo":
+                self.servo.stop()
             self.mode, self.duty = "dc", cmd
             return
-        if "dc" in cmd:
-            self.mode, self.duty = "dc", float(cmd["dc"])
-        elif "run" in cmd:
-            speed = _clip(float(cmd["run"]), -to_deg(self.model.max_speed), to_deg(self.model.max_speed))
-            if self.mode not in ("run", "target", "hold"):
-                self.ref_angle, self.integral = self.angle_true, 0.0
-            self.mode, self.ref_speed = "run", speed
-        elif "target" in cmd:
-            if self.mode not in ("run", "target", "hold"):
-                self.ref_angle, self.integral = self.angle_true, 0.0
-            self.mode, self.target = "target", float(cmd["target"]) - self.offset_deg
-            self.ref_speed = min(abs(float(cmd.get("speed", 500.0))), to_deg(self.model.max_speed))
-            self.then = cmd.get("then", "hold")
-        elif "stop" in cmd:
-            how = cmd["stop"]
-            if how == "hold":
-                if self.mode not in ("run", "target", "hold"):
-                    self.integral = 0.0
-                self.mode, self.ref_angle, self.ref_speed = "hold", self.angle_true, 0.0
-            else:
-                self.mode = how
-        elif "reset_angle" in cmd:
+        new = {k: cmd[k] for k in SETTING_KEYS if k in cmd}
+        if new:
+            try:
+                self.settings.update(new)
+            except ValueError:
+                pass  # refused as pbio refuses it; the brick's API raises before sending (docs/brick.md)
+        if "reset_angle" in cmd:
             self.offset_deg = float(cmd["reset_angle"]) - self.encoder
+        for k in self.MOVES:
+            if k in cmd:
+                self.pending = cmd
+                break
+
+    def _start(self, cmd: dict, count: float, rate: float) -> None:
+        servo, t, s = self.servo, self.t, self.settings
+        then = cmd.get("then", "hold")
+        # a drive base plans with its own acceleration limit, beyond the single motor's
+        acc = float(cmd.get("acc", s.max_acc))
+        amax = acc if "acc" in cmd else s.max_acc
+        speed = float(cmd.get("speed", 500.0))
+        try:
+            if acc <= 0.0:
+                raise ValueError("acceleration must be positive")
+            if "dc" in cmd:
+                servo.stop()
+                self.mode, self.duty = "dc", float(cmd["dc"])
+                return
+            if "stop" in cmd:
+                if cmd["stop"] == "hold":
+                    servo.start_hold(t, count)
+                else:
+                    servo.stop()
+                    self.mode = cmd["stop"]
+                    return
+            elif "track" in cmd:
+                servo.start_hold(t, float(cmd["track"]) - self.offset_deg)
+            elif "run" in cmd:
+                run = float(cmd["run"])
+                if "time" in cmd:
+                    servo.start_timed(t, count, rate, float(cmd["time"]) / 1000.0, run, acc, amax, ON_TIME, then)
+                elif cmd.get("until_stalled"):
+                    servo.start_timed(t, count, rate, FOREVER, run, acc, amax, ON_STALLED,
+                                      cmd.get("then", "coast"))
+                else:
+                    servo.start_timed(t, count, rate, FOREVER, run, acc, amax, ON_NEVER, "coast")
+            elif "target" in cmd:
+                servo.start_angle(t, count, rate, float(cmd["target"]) - self.offset_deg, speed, acc, amax, then)
+            else:
+                servo.start_relative(t, count, rate, float(cmd["by"]), speed, acc, amax, then)
+        except ValueError:  # zero speed or a negative time: the brick's API refuses these first
+            servo.stop()
+            self.mode = "coast"
+            return
+        self.mode = "servo"
 
     @property
     def done(self) -> bool:
-        return self.mode != "target"
+        """pbio_control_is_done: no maneuver, or the maneuver's completion rule is met."""
+        return self.pending is None and (self.mode != "servo" or self.servo.done)
+
+    def state(self) -> dict:
+        """What the brick's firmware tells a program about this motor beyond angle and speed."""
+        return {"done": self.done, "stalled": self.stalled, "busy": self.mode == "servo",
+                "settings": self.settings.as_list()}
 
     # -- control period ----------------------------------------------------------------------------
     def control(self, angle_joint: float) -> None:
-        """Once per control period: read the encoder, estimate speed, run regulation."""
+        """Once per control period: read the encoder, estimate speed, run the servo."""
         self.angle_true = angle_joint / self.gear * _DEG * self.sign
         # raw encoder counts: a reset_angle() must not look like a jump in speed
         history = self.history
         history.append(self._encoder())
         del history[0]
-        newest, oldest = history[-1], history[0]
-        self.speed_est = (newest - oldest) / (self.window * self.dt)
+        count = history[-1]
+        self.speed_est = (count - history[0]) / (self.window * self.dt)
+        if self.pending is not None:
+            self._start(self.pending, count, self.omega)
+            self.pending = None
         self.effort = 0.0  # the effort asked for, before the dead-band lift
-        if self.mode in ("run", "target", "hold"):
-            self.applied = self._regulate()
+        self.stalled = False
+        if self.mode == "servo":
+            how, duty = self.servo.update(self.t, count, self.omega)
+            if how == "duty":
+                self.applied = self._lift(duty / 10000.0)
+                self.stalled = self.servo.stalled
+            else:  # the maneuver ended passively (then=coast/brake)
+                self.mode, self.applied = how, 0.0
         elif self.mode == "dc":
             self.applied = self.effort = self.duty
         else:
@@ -182,58 +242,28 @@ class Motor:
         # Backlash: the encoder is on the motor side of the gears. Driving one way closes the gap
         # on that side, so the encoder leads the output by half the backlash in the direction
         # of drive; a reversal shows on the encoder before the output moves.
-        # Only a real effort (beyond GAP_EFFORT) swings the teeth across: a hold's tiny
-        # corrections do not, so holding does not hunt across the gap.
-        if self.effort > self.GAP_EFFORT:
+        # Only a real effort swings the teeth across: GAP_EFFORT beyond the driver's dead band
+        # (below it the motor makes no torque), so a hold's small corrections do not hunt.
+        swing = self.model.drive_offset + (1.0 - self.model.drive_offset) * self.GAP_EFFORT
+        if self.effort > swing:
             self.gap = self.backlash / 2
-        elif self.effort < -self.GAP_EFFORT:
+        elif self.effort < -swing:
             self.gap = -self.backlash / 2
-        # stalled: pushing (at full effort when regulated) but not moving the way it pushes
-        effort = abs(self.applied) >= 0.99 if self.mode != "dc" else abs(self.applied) > 0.0
-        if effort and (self.speed_est if self.applied > 0.0 else -self.speed_est) < 5.0:  # applied != 0 here
-            self.stall_timer += self.dt
-        else:
-            self.stall_timer = 0.0
-        self.stalled = self.stall_timer >= self.STALL_TIME
+        self.periods += 1
+        self.t = self.periods * self.dt
 
-    def _regulate(self) -> float:
-        dt = self.dt
-        if self.mode == "run":
-            self.ref_angle += self.ref_speed * dt
-            ref_speed = self.ref_speed
-        elif self.mode == "target":
-            step = self.ref_speed * dt
-            gap = self.target - self.ref_angle
-            ref_speed = (self.ref_speed if gap > 0.0 else -self.ref_speed) if abs(gap) > step else gap / dt
-            self.ref_angle += ref_speed * dt
-            if abs(self.target - self.angle_true) < 2.0 and abs(self.speed_est) < 20.0 and abs(gap) <= step:
-                self.ref_angle = self.target
-                self.mode = {"hold": "hold", "brake": "brake", "coast": "coast"}.get(self.then, "hold")
-                if self.mode != "hold":
-                    return 0.0
-        else:
-            ref_speed = 0.0
-        measured = self.history[-1]
-        err = self.ref_angle - measured
-        if abs(err) > self.MAX_ERR:  # stalled or overloaded: hold the reference back
-            err = self.MAX_ERR if err > 0.0 else -self.MAX_ERR
-            self.ref_angle = measured + err
-        else:
-            self.integral = _clip(self.integral + err * dt, -20.0, 20.0)
-        ff = ref_speed / (self.model.no_load_speed * self.volts / NOMINAL_V * _DEG)
-        u = ff + self.KP * err + self.KI * self.integral + self.KD * (ref_speed - self.speed_est)
+    def _lift(self, u: float) -> float:
+        """The servo's duty as applied: pbio sends it to the driver as is (its own feed_forward
+        is what crosses a motor's dead band), so the driver's offset stays in the DC model."""
         self.effort = u
-        # like the firmware's minimum power, lift any real effort past the driver's dead band
-        d = self.model.drive_offset
-        if abs(u) > 0.002:
-            u = d + (1.0 - d) * min(abs(u), 1.0) if u > 0.0 else -(d + (1.0 - d) * min(abs(u), 1.0))
-        return _clip(u, -1.0, 1.0)
+        return -1.0 if u < -1.0 else (1.0 if u > 1.0 else u)
 
     # -- physics step ------------------------------------------------------------------------------
     def physics(self, omega_joint: float) -> tuple[float, float]:
         """(target joint speed rad/s, max joint torque N*m) for one physics step."""
         g, sign = self.gear, self.sign
         omega = omega_joint / g * sign
+        self.omega = omega * _DEG
         if self.mode == "coast":
             target, torque = self.model.coast(omega)
         elif self.mode == "brake":
