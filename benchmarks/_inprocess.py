@@ -14,13 +14,13 @@ ROOT = Path(__file__).resolve().parent.parent
 LINE_FOLLOWER = ROOT / "agents" / "line_follower"
 
 
-def line_follower_episode(seed: int = 0) -> tuple[float, float, int]:
-    """One whole episode: (simulated s, wall s from reset to the end, control steps)."""
+def line_follower_episode(seed: int = 0, world: str = "line-follow") -> tuple[float, float, int]:
+    """One whole episode of `world` (an id or a path): (simulated s, wall s from reset to the end, control steps)."""
     spec = importlib.util.spec_from_file_location("line_follower", LINE_FOLLOWER / "controller.py")
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     ctl = mod.Controller()
-    env = ArenaEnv("line-follow", "rover")
+    env = ArenaEnv(world, "rover")
     t0 = time.perf_counter()
     env.reset(seed=seed)
     ctl.reset(seed, {})

@@ -9,7 +9,9 @@ of a small observation-sized message, median over --messages.
 Then, with bwrap, the round trip for each placement of arena.controllers.placement.placement, with 100 us of
 busy work in the arena between requests (as a control step would have): the child on the
 arena's CPU, on another CPU sleeping between messages, and on another CPU polling for them
-(arena.controllers.host.LineReader, as `arena run` does when a core is spare).
+(arena.controllers.host.LineReader, as `arena run` does when a core is idle), with the share of
+the arena's waits in which its SpinPolicy polled (it stops when polling does not pay, e.g. when
+other processes keep the other CPU busy).
 """
 
 from __future__ import annotations
@@ -86,8 +88,9 @@ while line := lines.readline():
 """
 
 
-def placement_bench(script_dir: Path, arena_cpu: int, child_cpu: int, spin: bool, messages: int) -> float:
-    """Median round trip (us) with the arena on arena_cpu and the child on child_cpu."""
+def placement_bench(script_dir: Path, arena_cpu: int, child_cpu: int, spin: bool, messages: int) -> tuple[float, float]:
+    """(median round trip in us, share of the arena's waits that polled) with the arena on
+    arena_cpu and the child on child_cpu."""
     arena_dir = Path(__file__).resolve().parents[1] / "arena" / "controllers"
     script = script_dir / f"child_{child_cpu}_{spin}.py"
     script.write_text(POLLING_CHILD.format(arena=str(arena_dir), spin=spin))
@@ -96,7 +99,8 @@ def placement_bench(script_dir: Path, arena_cpu: int, child_cpu: int, spin: bool
     try:
         with Sandbox([sys.executable, "-I", "-S", script.name], workdir_files={script.name: script}, readonly=[arena_dir],
                      limits=Limits(step_s=1.0), isolation="bwrap", cpu=child_cpu, spin=spin) as sb:  # fmt: skip
-            return round_trips(sb, {"t": 0, "v": [0.125] * 14}, messages, work_s=100e-6)
+            us = round_trips(sb, {"t": 0, "v": [0.125] * 14}, messages, work_s=100e-6)
+            return us, sb.policy.spins / max(sb.policy.waits, 1)
     finally:
         os.sched_setaffinity(0, before)
 
@@ -122,9 +126,9 @@ def main() -> None:
             d_path = Path(d)
             for name, child, spin in (("same CPU, sleeping", a, False), ("other CPU, sleeping", other, False),
                                       ("other CPU, polling", other, True)):
-                us = placement_bench(d_path, a, child, spin, args.messages)
+                us, polled = placement_bench(d_path, a, child, spin, args.messages)
                 print(f"bwrap   round trip, child on {name:20s}: {us:6.1f} us (median of {args.messages}, "
-                      "100 us of arena work between messages)")
+                      f"100 us of arena work between messages; the arena polled in {polled:.0%} of its waits)")
 
 
 if __name__ == "__main__":

@@ -3,9 +3,12 @@
 Prints the median (of several runs) real-time factor of:
 - the in-process loop: ArenaEnv.step_commands(controller.act(obs)), as an RL policy would run;
 - `arena run`: the controller in its own sandboxed process (JSON lines over pipes), on a core of
-  its own when there is a spare one (the default placement, see arena.controllers.placement.placement);
+  its own when one has been idle lately (the default placement, see arena.controllers.placement);
 - the same with everything on one CPU, as in a tournament worker;
 their ratios (target >= 0.7 for `arena run`), and the per-step cost the sandbox adds.
+
+On a busy machine the "own core" runs find no idle core and run unpinned; benchmarks/under_load.py
+measures that case against a quiet run, side by side.
 
 Usage: python benchmarks/sandboxed_run.py [--runs N]
 """

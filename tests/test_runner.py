@@ -148,6 +148,73 @@ def test_placement_gives_each_controller_a_spare_core_or_shares_one():
     assert (pinned.arena, pinned.controllers, pinned.spin) == (3, (3,), False)
     moved = placement(1, allowed={2, 5}, current=0)  # running on a CPU no longer allowed
     assert (moved.arena, moved.controllers, moved.spin) == (2, (5,), True)
+    idle = placement(1, allowed={0, 1}, current=1, idle={0: 0.9, 1: 0.1})  # the other core is free
+    assert (idle.arena, idle.controllers, idle.spin) == (1, (0,), True)
+    owned = placement(1, allowed={0, 1}, current=1, idle={0: 0.2, 1: 0.0})  # another process owns it
+    assert (owned.arena, owned.controllers, owned.spin) == (None, (None,), False)  # nobody pinned or polls
+    one_free = placement(1, allowed={0, 1, 2}, current=0, idle={0: 0.0, 1: 0.0, 2: 0.7})
+    assert (one_free.arena, one_free.controllers) == (0, (2,))  # the idle one, not the first
+    pinned_busy = placement(1, allowed={3}, current=3, idle={3: 0.0})  # a tournament worker: as before
+    assert (pinned_busy.arena, pinned_busy.controllers, pinned_busy.spin) == (3, (3,), False)
+
+
+def test_idle_probe_reads_every_cpu_and_gives_the_affinity_back():
+    from arena.controllers.placement import IdleProbe
+
+    before = os.sched_getaffinity(0)
+    with IdleProbe() as probe:
+        assert os.sched_getaffinity(0) == {probe.cpu}  # its own work shows on one CPU only
+    assert os.sched_getaffinity(0) == before
+    assert probe.idle is not None and before <= set(probe.idle)
+    assert all(0.0 <= v <= 1.0 for v in probe.idle.values())
+    with pytest.raises(ValueError), IdleProbe() as failed:
+        raise ValueError("a world that fails to build")  # the affinity still comes back; no idle shares
+    assert os.sched_getaffinity(0) == before and failed.idle is None
+    with IdleProbe(enabled=False) as off:
+        assert os.sched_getaffinity(0) == before
+    assert (off.cpu, off.idle) == (None, None)
+
+
+def test_spin_policy_stops_polling_when_it_does_not_pay_and_resumes_when_it_does():
+    from arena.controllers.host import SpinPolicy
+
+    p = SpinPolicy()
+    assert p.window() > 0  # a new channel polls first
+    for _ in range(20):
+        p.record(0.02)  # replies take 20 ms: the peer is waiting for a CPU, polling only burns one
+    assert p.window() == 0.0
+    for _ in range(40):
+        p.record(30e-6)  # replies come within microseconds again (learned from sleeping waits)
+    assert 0 < p.window() <= 3 * 30e-6 + SpinPolicy.MIN_S
+    mixed = SpinPolicy()
+    for k in range(200):  # half the replies come fast, half after 5 ms: the misses cost more
+        mixed.record(20e-6 if k % 2 else 0.005)
+    assert mixed.window() == 0.0
+    assert SpinPolicy(enabled=False).window() == 0.0
+
+
+def test_a_line_reader_whose_lines_come_late_sleeps_instead_of_polling():
+    import threading
+    import time
+
+    from arena.controllers.host import LineReader, SpinPolicy
+
+    r, w = os.pipe()
+    reader = LineReader(r, spin=True)
+
+    def write_late():
+        for i in range(30):
+            time.sleep(SpinPolicy.MAX_S * 4)  # every line arrives after any poll window
+            os.write(w, b"%d\n" % i)
+        os.close(w)
+
+    t = threading.Thread(target=write_late)
+    t.start()
+    assert [reader.readline() for _ in range(30)] == [b"%d\n" % i for i in range(30)]
+    t.join()
+    os.close(r)
+    assert reader.policy.waits >= 25 and reader.policy.spins <= 10  # it learned within a few lines
+    assert reader.policy.window() == 0.0
 
 
 FOLLOW_AND_TELL = """
@@ -170,6 +237,13 @@ def test_a_controller_on_its_own_core_gives_the_same_run_as_one_sharing_the_aren
     before = os.sched_getaffinity(0)
     arena_cpu = max(before)
     monkeypatch.setattr(arena.controllers.placement, "current_cpu", lambda: arena_cpu)  # where the arena "is"
+    real_exit = arena.controllers.placement.IdleProbe.__exit__
+
+    def idle_everywhere(self, *exc):  # as on an idle machine, where the other core is spare
+        real_exit(self, *exc)
+        self.idle, self.cpu = dict.fromkeys(before, 1.0), arena_cpu
+
+    monkeypatch.setattr(arena.controllers.placement.IdleProbe, "__exit__", idle_everywhere)
     spread = run_episode("line-follow", "rover", a, seed=3)
     assert os.sched_getaffinity(0) == before  # the run gives back the CPUs it narrowed to
     shared = arena.controllers.runner.run_match("line-follow", [("rover", a)], seed=3, cpus="shared")[0]
@@ -183,7 +257,7 @@ def test_line_reader_polls_and_sleeps_across_split_lines():
     import threading
     import time
 
-    from arena.controllers.host import LineReader
+    from arena.controllers.host import LineReader, SpinPolicy
 
     for spin in (False, True):
         r, w = os.pipe()
@@ -191,7 +265,7 @@ def test_line_reader_polls_and_sleeps_across_split_lines():
 
         def write_slowly(w=w):
             os.write(w, b'{"a": 1}\n{"b"')
-            time.sleep(LineReader.SPIN_S * 3)  # long enough that a spinning reader goes to sleep
+            time.sleep(SpinPolicy.MAX_S * 3)  # long enough that a spinning reader goes to sleep
             os.write(w, b': 2}\ntail')
             os.close(w)
 

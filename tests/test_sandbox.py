@@ -165,6 +165,35 @@ def test_echo_round_trip(box):
     assert sb.features["isolation"] == sb.isolation
 
 
+def test_the_arena_stops_polling_for_a_controller_that_replies_late(box):
+    sb = box("""\
+        for line in sys.stdin:
+            time.sleep(0.008)  # longer than any poll window: every reply needs a kernel wait
+            reply({"echo": json.loads(line)})
+        """, spin=True)
+    sb.request({"t": "init"}, first=True)
+    for i in range(30):
+        assert sb.request({"i": i})["echo"] == {"i": i}
+    assert sb.policy.waits >= 30 and sb.policy.spins <= 10  # it learned within a few replies
+    assert sb.policy.window() == 0.0
+
+
+def test_cpu_seconds_counts_the_controllers_work(box):
+    sb = box("""\
+        wait()
+        end = time.process_time() + 0.3
+        while time.process_time() < end:
+            pass
+        reply({"done": True})
+        wait()
+        """)
+    assert sb.cpu_seconds() < 0.3
+    assert sb.request({"t": "burn"}, first=True) == {"done": True}
+    assert sb.cpu_seconds() >= 0.25  # CPU time (in 10 ms ticks), not wall time: load cannot shrink it
+    sb.close()
+    assert sb.cpu_seconds() == 0.0
+
+
 def test_isolation_auto_prefers_bwrap():
     assert Sandbox(["true"]).isolation == ("bwrap" if BWRAP_OK else "rlimit")
 

@@ -11,9 +11,10 @@ import threading
 import time
 from pathlib import Path
 
+from arena.controllers.host import SpinPolicy
 from arena.controllers.sandbox.isolation import HostSetup, _safe_name, bwrap_usable
 from arena.controllers.sandbox.limits import _SIGNAL_HINTS, Limits, SandboxError, preexec_fn
-from arena.controllers.sandbox.process import kill_tree
+from arena.controllers.sandbox.process import kill_tree, tree_cpu_seconds
 
 
 def _escape(text: str) -> str:
@@ -46,8 +47,9 @@ class Sandbox:
         cpu: int | None = None,
         spin: bool = False,
     ):
-        """cpu: run the controller on this CPU only; spin: poll for replies instead of sleeping
-        (for a controller on a core of its own; see arena.controllers.placement)."""
+        """cpu: run the controller on this CPU only; spin: poll for replies before sleeping while
+        polling pays (arena.controllers.host.SpinPolicy; for a controller on another core, see
+        arena.controllers.placement)."""
         if isolation not in ("auto", "bwrap", "rlimit"):
             raise ValueError(f"isolation must be auto, bwrap or rlimit, not {isolation!r}")
         self.argv = list(argv)
@@ -60,6 +62,7 @@ class Sandbox:
         )
         self.extra_env = dict(env or {})
         self.cpu, self.spin = cpu, spin
+        self.policy = SpinPolicy(spin)
         self.bank_left = float(limits.bank_s)
         self.features: dict[str, object] = {"isolation": self.isolation}
         self.failure: SandboxError | None = None
@@ -127,6 +130,12 @@ class Sandbox:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+    def cpu_seconds(self) -> float:
+        """CPU seconds the controller's processes have used so far (0.0 once closed)."""
+        if self._proc is None or self._closed:
+            return 0.0
+        return tree_cpu_seconds(self._proc.pid, self._setup.uid)
 
     @property
     def procs_limited(self) -> bool:
@@ -231,30 +240,40 @@ class Sandbox:
                 self._fail("ERROR", self._exit_reason(wait_s=1.0, eof=True))
             self._buf += chunk
 
-    SPIN_S = 0.002  # how long to poll for a reply before sleeping, in spin mode
-
     def _poll(self, fd: int, deadline: float) -> bytes | None:
         """The next chunk from the child's stdout (b"" at EOF), or None past the deadline. In spin
-        mode, poll (yielding the core each time) for up to SPIN_S first: a reply from a
-        controller on another core then costs no wake-up."""
-        if self.spin:
-            end = min(deadline, time.monotonic() + self.SPIN_S)
-            while True:
+        mode the channel's SpinPolicy decides whether to poll first (yielding the core each time):
+        a reply from a controller on another core then costs no wake-up, as long as replies keep
+        coming within the poll window; otherwise it sleeps in select() at once."""
+        try:  # already there: no wait to learn from
+            return os.read(fd, 1 << 16)
+        except BlockingIOError:
+            pass
+        policy, clock = self.policy, time.monotonic
+        start = clock()
+        window = policy.window()
+        if window:
+            policy.spins += 1
+            end = min(deadline, start + window)
+            while clock() < end:
+                os.sched_yield()
                 try:
-                    return os.read(fd, 1 << 16)
+                    chunk = os.read(fd, 1 << 16)
                 except BlockingIOError:
-                    if time.monotonic() > end:
-                        break
-                    os.sched_yield()
+                    continue
+                policy.record(clock() - start)
+                return chunk
         while True:
-            left = deadline - time.monotonic()
+            left = deadline - clock()
             if left <= 0:
                 return None
             if select.select([fd], [], [], left)[0]:
                 try:
-                    return os.read(fd, 1 << 16)
+                    chunk = os.read(fd, 1 << 16)
                 except BlockingIOError:  # readable, then not (a spurious wake-up)
                     continue
+                policy.record(clock() - start)
+                return chunk
 
     def _drain_stderr(self) -> None:
         # Runs until EOF: whatever the child writes is read, so it never blocks on a full pipe;

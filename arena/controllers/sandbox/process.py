@@ -86,3 +86,18 @@ def _tree(root: int, uid: int | None) -> set[int]:
                 found.add(child)
                 todo.append(child)
     return found
+
+
+def tree_cpu_seconds(root: int, uid: int | None) -> float:
+    """CPU seconds (user + system, and of reaped children) used so far by the live processes of
+    the sandbox whose child is ``root``: what its controller cost, for benchmarks and reports."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in _tree(root, uid):
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as f:
+                rest = f.read().rsplit(b")", 1)[1].split()
+        except OSError:
+            continue
+        total += sum(int(x) for x in rest[11:15])  # utime stime cutime cstime (fields 14-17)
+    return total / tick
