@@ -6,7 +6,10 @@ the seeding and the scoring are written once.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
+import struct
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +22,7 @@ from arena.world.scene import World, seed_streams
 from arena.world.scoring import TOPPLED_UP, ObjectState, RobotState, Scorer, Snapshot
 from arena.world.spec import WorldSpec, check_robot_fits, load_world
 
-__all__ = ["Match", "TOPPLED_UP", "load_robot_spec", "load_world_spec"]
+__all__ = ["Match", "TOPPLED_UP", "Trajectory", "load_robot_spec", "load_world_spec", "trajectory_header"]
 
 
 def load_world_spec(world: str | Path | WorldSpec) -> WorldSpec:
@@ -168,8 +171,75 @@ class Match:
     def truncated(self) -> bool:
         return self.steps >= self.max_steps and not self.terminated
 
+    def state_bytes(self) -> bytes:
+        """Everything that evolves during a run: the full physics state of every robot and object
+        (Sim.state_bytes) and what each robot's controller is shown (every observation value and
+        each motor's done / stalled flag, in a fixed order)."""
+        out = [self.sim.state_bytes([r.body for r in self.robots] + list(self.object_bodies))]
+        for r, obs in zip(self.robots, self.obs, strict=True):
+            flat = []
+            for v in obs.values():
+                if type(v) is list or type(v) is tuple:
+                    flat.extend(v)
+                else:
+                    flat.append(v)
+            out.append(struct.pack(f"<{len(flat)}d", *flat))
+            flags = []
+            for m in r.motors.values():
+                flags.append(2 * bool(m.done) + bool(m.stalled))
+            out.append(bytes(flags))
+        return b"".join(out)
+
+    def start_bytes(self) -> bytes:
+        """The state after reset, with what never moves: the static bodies' poses and the names of
+        the observation values (state_bytes holds the values only)."""
+        keys = json.dumps([list(obs) for obs in self.obs]).encode()
+        return self.sim.state_bytes(list(self.static_bodies)) + keys + self.state_bytes()
+
     def state_digest(self) -> bytes:
-        return self.sim.state_digest([r.body for r in self.robots] + list(self.object_bodies))
+        """sha256 of state_bytes(): equal digests mean equal states."""
+        return hashlib.sha256(self.state_bytes()).digest()
 
     def close(self) -> None:
         self.sim.close()
+
+
+TRAJECTORY = b"kit-arena-trajectory/2"
+TAG_BYTES = 4  # per-step tag: enough to find the first differing step; the digest is the strong check
+
+
+def trajectory_header(world_id: str, players: list[tuple[str, str]], seed: int, engine: str,
+                      presses: list | None = None) -> bytes:
+    """What a run was: world id (with version), (robot hash, agent hash) per start position, seed
+    and engine version (the items of the store's match id), and the scripted button presses
+    [[button, start s, end s], ...] when there are any (a run without presses keeps its digest)."""
+    items = [world_id, [list(p) for p in players], int(seed), engine]
+    if presses:
+        items.append([[str(b), float(t0), float(t1)] for b, t0, t1 in presses])
+    return json.dumps(items).encode()
+
+
+class Trajectory:
+    """A run's digest: a sha256 chain that starts from the header and the start state
+    (Match.start_bytes) and takes in, for every control step, the commands applied (canonical
+    JSON) and the state they led to (Match.state_bytes). A changed command, seed, robot, agent
+    hash or any physics difference changes every link from that step on. With keep_tags, `tags`
+    holds the first TAG_BYTES of the chain after the start and after every step, so a replay
+    can name the first step at which a re-simulation differs."""
+
+    def __init__(self, match: Match, header: bytes, keep_tags: bool = False):
+        self.match = match
+        self.chain = hashlib.sha256(TRAJECTORY + header + match.start_bytes()).digest()
+        self.tags = bytearray(self.chain[:TAG_BYTES]) if keep_tags else None
+
+    def step(self, commands: list[dict]) -> bytes:
+        """Call after match.step(commands); returns the new link of the chain."""
+        cmd = json.dumps(commands, sort_keys=True, separators=(",", ":")).encode()
+        self.chain = hashlib.sha256(self.chain + cmd + self.match.state_bytes()).digest()
+        if self.tags is not None:
+            self.tags += self.chain[:TAG_BYTES]
+        return self.chain
+
+    @property
+    def digest(self) -> str:
+        return self.chain.hex()[:32]

@@ -8,7 +8,8 @@ an exception.
 
 from __future__ import annotations
 
-import hashlib
+import base64
+import math
 import os
 import sys
 import time
@@ -20,7 +21,9 @@ import numpy as np
 
 from arena import __version__
 from arena.content import agent_hash, file_hash, resolve
-from arena.controllers.placement import Placement, placement
+from arena.controllers.devices import port_reason
+from arena.controllers.outputs import brick_outputs
+from arena.controllers.placement import IdleProbe, Placement, placement
 from arena.controllers.protocol import (
     ERROR,
     INVALID,
@@ -32,7 +35,7 @@ from arena.controllers.protocol import (
     validate_action,
 )
 from arena.controllers.sandbox import Limits, Sandbox, SandboxError
-from arena.match import Match
+from arena.match import Match, Trajectory, trajectory_header
 
 
 @dataclass
@@ -47,14 +50,21 @@ class EpisodeResult:
     steps: int
     sim_time: float
     wall_time: float
-    digest: str  # hash of the whole trajectory
+    digest: str  # the run's digest (arena.match.Trajectory): configuration, every command, every state
     isolation: str
     output: str = ""
     engine: str = __version__
     agent_hash: str = ""
     robot_hash: str = ""  # content hash of the robot build file
     actions: list = field(default_factory=list, repr=False)
-    checkpoints: list = field(default_factory=list, repr=False)  # [step, state hash] every hash_every steps
+    checkpoints: list = field(default_factory=list, repr=False)  # [step, 16 hex of the chain] every hash_every steps
+    tags: str = field(default="", repr=False)  # record=True: base64 of the chain's tag at the start and every step
+    poses: list = field(default_factory=list)  # every robot's final ground-truth pose, in start order (final_poses)
+
+    @property
+    def brick(self) -> dict:
+        """What the brick showed, played and logged (outputs.brick_outputs of the run's output)."""
+        return brick_outputs(self.output)
 
     @property
     def total(self) -> float:
@@ -64,6 +74,8 @@ class EpisodeResult:
         d = {k: getattr(self, k) for k in ("world", "robot", "robot_hash", "agent", "agent_hash", "seed", "status", "reason",
                                            "steps", "sim_time", "wall_time", "digest", "isolation", "engine", "output")}
         d["score"] = self.score
+        d["poses"] = self.poses
+        d["brick"] = self.brick
         if with_actions:
             d["actions"] = self.actions
         return d
@@ -87,6 +99,8 @@ class ControllerProcess:
 
     def _check(self, reply: dict) -> dict:
         if reply.get("type") == "error":
+            if reply.get("where") == "port":  # a brick program asked for a device the robot lacks
+                raise SandboxError(INVALID, port_reason(reply)[:500])
             where = {"import": "while loading", "reset": "in reset()", "act": "in act()"}.get(reply.get("where"), "")
             raise SandboxError(ERROR, f"controller raised {where}: {reply.get('message', '?')}"[:500])
         return reply
@@ -127,45 +141,53 @@ class ControllerProcess:
 
 def run_match(world: str | Path, entrants: list[tuple[str | Path | None, str | Path]], seed: int = 0,
               limits: Limits | None = None, isolation: str = "auto", record: bool = False,
-              hash_every: int = 0, cpus: str = "auto") -> list[EpisodeResult]:
+              hash_every: int = 0, cpus: str = "auto", presses: list | None = None) -> list[EpisodeResult]:
     """Run one match: entrants[i] = (robot or None for the world's default, agent) drives player i.
 
     Never raises for anything a controller does: a controller that fails gets its status and
     reason, its robot's motors coast, and the match goes on for the others. record=True keeps the
-    applied commands (EpisodeResult.actions); hash_every=N > 0 keeps Match.state_digest() after
-    every N-th step (EpisodeResult.checkpoints), so a replay can be verified step by step.
+    applied commands (EpisodeResult.actions) and the digest chain's per-step tags
+    (EpisodeResult.tags); hash_every=N > 0 keeps the chain after every N-th step
+    (EpisodeResult.checkpoints), so a replay can be verified step by step.
     cpus: "auto" gives each controller a spare CPU when there is one (see placement); "shared"
     keeps the match on one CPU, for callers that run several matches at once (tournaments).
+    presses: scripted brick button presses [[button, start s, end s], ...] (devices.parse_press)
+    for every player's brick, after the world's own.
     """
     if cpus not in ("auto", "shared"):
         raise ValueError(f"cpus must be 'auto' or 'shared', not {cpus!r}")
     agents = [resolve("agents", a) for _, a in entrants]
-    match = Match(world, [r for r, _ in entrants])
+    with IdleProbe(enabled=cpus == "auto") as probe:  # how idle the other CPUs are while the world builds
+        match = Match(world, [r for r, _ in entrants])
     limits = limits or Limits()
-    where = placement(len(agents))
+    where = placement(len(agents), current=probe.cpu, idle=probe.idle)
     if cpus == "shared":
         where = Placement(where.arena, (where.arena,) * len(agents), False)
     affinity = os.sched_getaffinity(0) if where.arena is not None else None
     if affinity is not None:
         os.sched_setaffinity(0, {where.arena})
     try:
-        return _run(match, agents, seed, limits, isolation, record, hash_every, where)
+        return _run(match, agents, seed, limits, isolation, record, hash_every, where, list(presses or []))
     finally:
         if affinity is not None:
             os.sched_setaffinity(0, affinity)
 
 
 def _run(match: Match, agents: list[Path], seed: int, limits: Limits, isolation: str, record: bool,
-         hash_every: int, where: Placement) -> list[EpisodeResult]:
+         hash_every: int, where: Placement, presses: list) -> list[EpisodeResult]:
     ctls = [ControllerProcess(p, limits, isolation, cpu, where.spin) for p, cpu in zip(agents, where.controllers,
                                                                                        strict=True)]
     status = [OK] * len(ctls)
     reason = [""] * len(ctls)
     actions: list = []
     checkpoints: list = []
-    h = hashlib.sha256()
     wall0 = time.perf_counter()
+    robot_hashes = [file_hash(match.robot_specs[i].file) for i in range(len(ctls))]
+    agent_hashes = [agent_hash(p) for p in agents]
     obs = match.reset(np.random.SeedSequence(seed))
+    traj = Trajectory(match, trajectory_header(match.world_spec.id, list(zip(robot_hashes, agent_hashes, strict=True)),
+                                               seed, __version__, presses), keep_tags=record)
+    applied: list = []  # the commands of the last step, for the digest
     alive = list(range(len(ctls)))
 
     def fail(i: int, exc: SandboxError) -> None:
@@ -178,18 +200,17 @@ def _run(match: Match, agents: list[Path], seed: int, limits: Limits, isolation:
         try:
             ctl.start(match.world_spec.id, robot.ports)
             ctl.reset(seed, {"world": match.world_spec.id, "robot": robot.spec.name, "ports": robot.ports,
-                             "player": i, "control_ms": round(match.sim.control_dt * 1000)},
+                             "player": i, "control_ms": round(match.sim.control_dt * 1000), "presses": presses},
                       [k.key for k in robot.obs_keys()])
         except SandboxError as exc:
             fail(i, exc)
     pool = ThreadPoolExecutor(len(ctls), thread_name_prefix="arena-recv") if len(ctls) > 1 else None
 
     def record_state() -> None:
-        """The trajectory hash (and checkpoint) of the state the last step reached."""
-        digest = match.state_digest()
-        h.update(digest)
+        """The digest chain (and checkpoint) over the last step's commands and the state they reached."""
+        chain = traj.step(applied)
         if hash_every > 0 and match.steps % hash_every == 0:
-            checkpoints.append([match.steps, digest.hex()[:16]])
+            checkpoints.append([match.steps, chain.hex()[:16]])
 
     stepped = False
     while True:
@@ -223,7 +244,8 @@ def _run(match: Match, agents: list[Path], seed: int, limits: Limits, isolation:
             break  # a solo run ends when its controller fails
         if record:
             actions.append(cmds)
-        obs = match.step(cmds + [{}] * (match.players - len(cmds)))  # seats without a controller coast
+        applied = cmds + [{}] * (match.players - len(cmds))  # seats without a controller coast
+        obs = match.step(applied)
         stepped = True
         if match.terminated or match.truncated:
             record_state()
@@ -232,16 +254,24 @@ def _run(match: Match, agents: list[Path], seed: int, limits: Limits, isolation:
         pool.shutdown()
     outputs = [c.close() for c in ctls]
     wall = round(time.perf_counter() - wall0, 3)
+    poses = final_poses(match)
     results = []
     for i, (ctl, path) in enumerate(zip(ctls, agents, strict=True)):
         results.append(EpisodeResult(
             world=match.world_spec.id, robot=match.robot_specs[i].name, agent=path.stem if path.is_file() else path.name,
             seed=seed, status=status[i], reason=reason[i], score=match.scorer.card(i).as_dict(), steps=match.steps,
-            sim_time=round(match.time, 3), wall_time=wall, digest=h.hexdigest()[:32], isolation=ctl.isolation,
-            output=outputs[i], agent_hash=agent_hash(path), robot_hash=file_hash(match.robot_specs[i].file),
-            actions=[a[i] for a in actions], checkpoints=checkpoints))
+            sim_time=round(match.time, 3), wall_time=wall, digest=traj.digest, isolation=ctl.isolation,
+            output=outputs[i], agent_hash=agent_hashes[i], robot_hash=robot_hashes[i],
+            actions=[a[i] for a in actions], checkpoints=checkpoints,
+            tags=base64.b64encode(traj.tags).decode() if traj.tags is not None else "", poses=poses))
     match.close()
     return results
+
+
+def final_poses(match: Match) -> list[dict]:
+    """Each robot's ground-truth pose: x, y in mm on the mat, heading in deg (0 = +x, counter-clockwise)."""
+    return [{"x_mm": round(r.x * 1000.0, 1), "y_mm": round(r.y * 1000.0, 1),
+             "heading_deg": round(math.degrees(r.yaw), 2)} for r in match.snapshot().robots]
 
 
 def _reply(ctl: ControllerProcess) -> tuple[object, SandboxError | None]:
@@ -253,6 +283,6 @@ def _reply(ctl: ControllerProcess) -> tuple[object, SandboxError | None]:
 
 def run_episode(world: str | Path, robot: str | Path | None, agent: str | Path, seed: int = 0,
                 limits: Limits | None = None, isolation: str = "auto", record: bool = False,
-                hash_every: int = 0) -> EpisodeResult:
+                hash_every: int = 0, presses: list | None = None) -> EpisodeResult:
     """Run one solo episode of one controller; never raises for anything the controller does."""
-    return run_match(world, [(robot, agent)], seed, limits, isolation, record, hash_every)[0]
+    return run_match(world, [(robot, agent)], seed, limits, isolation, record, hash_every, presses=presses)[0]
