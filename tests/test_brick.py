@@ -5,7 +5,7 @@ import textwrap
 
 import pytest
 
-from arena.controllers.protocol import ERROR, OK
+from arena.controllers.protocol import ERROR, INVALID, OK
 from arena.controllers.runner import run_episode
 from arena.controllers.sandbox import Limits
 
@@ -17,7 +17,7 @@ from pybricks.tools import wait, StopWatch
 from pybricks.robotics import DriveBase
 ev3 = EV3Brick()
 left, right = Motor(Port.B), Motor(Port.C)
-base = DriveBase(left, right, wheel_diameter=56, axle_track=116)
+base = DriveBase(left, right, wheel_diameter=56, axle_track=104)
 gyro = GyroSensor(Port.S2)
 """
 
@@ -152,7 +152,8 @@ def test_program_errors_and_wrong_ports_are_reported(tmp_path):
         arm = Motor(Port.A)
     """)
     r = run_episode("line-follow", None, d, seed=0, limits=Limits(step_s=0.5))
-    assert r.status == ERROR and "no motor on port A" in r.reason
+    # INVALID, naming the port, the device and the bundled robots that have one there
+    assert r.status == INVALID and "motor on port A" in r.reason and "forklift" in r.reason, r.reason
     d2 = tmp_path / "syntax"
     d2.mkdir()
     (d2 / "main.py").write_text("from pybricks.tools import wait\nwait(\n")

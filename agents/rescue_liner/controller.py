@@ -4,9 +4,11 @@ Follow: a proportional follower on the right-hand edge of the line (about 50 % r
 Green marker: the sensor runs along the right edge, so it passes over a marker on the right of
 the line (colour id 3). Then it drives 50 mm (axle just short of the crossing line) and spins right, which leaves
 the sensor on the right-hand edge of the new branch.
-Gap: when it has seen nothing but white for 80 ms it drives straight on, holding the gyro heading
-it had half a second before (before it started to veer looking for the line), for up to 250 mm;
-then it goes back to following (and so searches to the left).
+Gap: when it has seen nothing but white for 80 ms after running straight for 0.6 s, it steers
+back onto the path it was on 0.6 s before (dead reckoning from the gyro and the wheels: the
+follower veers left as the line fades, and the motors' ramps make that veer last) and drives on
+for up to 250 mm; then it goes back to following. Lost in a curve or just after a detour, the
+line is on its left, so the follower's own left turn finds it.
 Obstacle: something within 90 mm ahead starts a drive round it on the left, by gyro and wheel
 odometry: left 90, forward 200 mm, right 90, forward 300 mm, right 90, forward until the line,
 a little past it, and spin left until the sensor finds the line's edge again.
@@ -14,12 +16,14 @@ Bump: if the wheels stall while following, it pushes hard for 0.4 s to climb ove
 The gyro's drift is measured during the first second, standing still.
 """
 
+import math
+
 TARGET = 50.0
 BASE = 0.36
 GAIN = 0.009
 WHITE = 85.0  # % reflection: surely off the line
 BLACK = 30.0
-MM_PER_DEG = 0.4653  # measured on the rover: mm per wheel degree
+MM_PER_DEG = 0.4887  # the rover's 56 mm wheel: pi * 56 / 360 mm per wheel degree
 OBSTACLE_MM = 90.0
 CALIBRATE = 100  # control steps
 GREEN = 3  # colour id
@@ -31,15 +35,17 @@ class Controller:
         self.rate_sum = 0.0
         self.bias = 0.0
         self.white = 0
-        self.hold = None  # (heading, mm left) while bridging a gap
+        self.hold = None  # odometer (mm) where the gap began, while bridging it
         self.script = []  # obstacle detour: list of (kind, value)
         self.task = None
         self.spin_from = None
-        self.headings = []
         self.stuck = 0
         self.green = 0
         self.green_done = 0
         self.boost = 0
+        self.x = self.y = 0.0  # dead reckoning (mm; y along heading 0, x to its right)
+        self.last_odo = 0.0
+        self.track = []  # recent (x, y, heading) while following
 
     # -- helpers -------------------------------------------------------------------------------------
     def _heading(self, obs):
@@ -47,6 +53,21 @@ class Controller:
 
     def _odo(self, obs):
         return (obs["B/angle"] + obs["C/angle"]) / 2 * MM_PER_DEG
+
+    def _dead_reckon(self, obs):
+        odo = self._odo(obs)
+        d, self.last_odo = odo - self.last_odo, odo
+        h = math.radians(self._heading(obs))
+        self.x += d * math.sin(h)
+        self.y += d * math.cos(h)
+
+    def _back_to_line(self):
+        """Heading that brings the robot back onto the line it was following before the gap: the
+        follower veers left as the line fades, so aim back across by the sideways offset."""
+        x0, y0, h0 = self.hold_line
+        r = math.radians(h0)
+        side = (self.x - x0) * math.cos(r) - (self.y - y0) * math.sin(r)  # mm right of the old path
+        return h0 - max(-25.0, min(25.0, 0.6 * side))
 
     def _straight(self, obs, heading, speed=300.0):
         corr = max(-100.0, min(100.0, 6.0 * (heading - self._heading(obs))))
@@ -96,6 +117,7 @@ class Controller:
     # -- the loop ------------------------------------------------------------------------------------
     def act(self, obs):
         self.n += 1
+        self._dead_reckon(obs)
         if self.n <= CALIBRATE:
             self.rate_sum += obs["S2/rate"]
             self.bias = self.rate_sum / self.n
@@ -110,6 +132,7 @@ class Controller:
         if obs["S4/distance"] < OBSTACLE_MM:
             self.base_heading = round(self._heading(obs) / 90.0) * 90.0  # tiles: the line runs on the grid
             self.leg_heading = self.base_heading
+            self.track.clear()  # the path before the detour is no guide after it
             self.script = [("turn", -90.0), ("move", 200.0), ("turn", 0.0), ("move", 300.0), ("turn", 90.0),
                            ("find", 300.0), ("move", 40.0), ("spin", 150.0)]
             return {"B": {"stop": "hold"}, "C": {"stop": "hold"}}
@@ -118,22 +141,25 @@ class Controller:
         if self.green == 3 and self.n > self.green_done:  # a turn marker: the intersection is just ahead
             self.base_heading = round(self._heading(obs) / 90.0) * 90.0
             self.leg_heading = self.base_heading
+            self.track.clear()
             self.script = [("move", 50.0), ("turn", 90.0)]  # to the near side of the cross, then right
             self.green_done = self.n + 300
             return {"B": {"stop": "hold"}, "C": {"stop": "hold"}}
         if self.hold is not None:  # bridging a gap
-            heading, start = self.hold
-            if refl < BLACK + 10 or self._odo(obs) - start > 250.0:
+            if refl < BLACK + 10 or self._odo(obs) - self.hold > 250.0:
                 self.hold = None
                 self.white = 0
             else:
-                return self._straight(obs, heading, 250.0)
+                return self._straight(obs, self._back_to_line(), 250.0)
         self.white = self.white + 1 if refl > WHITE else 0
-        self.headings.append(self._heading(obs))
-        del self.headings[:-60]
-        if self.white == 8:  # lost the line: go straight on the way it was heading 0.5 s ago
-            self.hold = (self.headings[0], self._odo(obs))
-            return self._straight(obs, self.hold[0], 250.0)
+        self.track.append((self.x, self.y, self._heading(obs)))
+        del self.track[:-60]
+        # lost the line where it ran straight (a gap): back onto where it ran 0.6 s ago, and straight
+        # on; lost in a curve or just after a detour, the line is on the left: keep turning left
+        if self.white == 8 and len(self.track) == 60 and abs(self.track[-10][2] - self.track[0][2]) < 10.0:
+            self.hold_line = self.track[0]
+            self.hold = self._odo(obs)
+            return self._straight(obs, self._back_to_line(), 250.0)
         turn = GAIN * (refl - TARGET)
         # stuck (a speed bump in front of the wheels): push harder for a moment
         self.stuck = self.stuck + 1 if abs(obs["B/speed"]) + abs(obs["C/speed"]) < 60 else 0

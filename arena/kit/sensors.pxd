@@ -38,9 +38,8 @@ cdef class UltrasonicSensor:
 
 cdef class GyroSensor:
     cdef public str port
-    cdef public double bias, angle, rate
-    cdef public Noise noise
-    @cython.locals(rate=double)
+    cdef public double bias, angle, rate, gain_cw, gain_ccw
+    @cython.locals(true=double, gain=double)
     cpdef update(self, double yaw_rate, double dyaw, double dt)
     cpdef dict read(self)
 

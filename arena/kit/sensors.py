@@ -178,12 +178,21 @@ class UltrasonicSensor:
 
 class GyroSensor:
     """Rate (deg/s, +-440, whole deg/s) and angle (whole deg); positive clockwise seen from above,
-    as pybricks reports by default. The angle integrates the measured rate, so the per-device
-    bias makes it drift."""
+    as pybricks reports by default. Sources in docs/parts.md:
+
+    - At rest the reading is steady: the sensor zeroes itself when it powers up standing still
+      (LEGO EV3 user guide), and a measured EV3 gyro started still showed a steady angle
+      (ev3basic, "Gyro sensor accuracy"). So no bias, unless the run is randomised (`wide`:
+      a gyro powered up while moving, which then drifts at up to WIDE_BIAS).
+    - Scale: that measurement read a fast 360 deg turn as 351-355 deg clockwise and 359-363 deg
+      counter-clockwise; each device draws its two gains from those ranges.
+    - The rate saturates at +-440 deg/s (LEGO specification).
+    """
 
     MAX_RATE = 440.0
-    NOISE = 0.3  # deg/s
-    BIAS = 0.5  # deg/s, uniform +- per device
+    WIDE_BIAS = 1.5  # deg/s, uniform +- per device in randomised runs (docs/parts.md)
+    GAIN_CW = (351.0 / 360.0, 355.0 / 360.0)
+    GAIN_CCW = (359.0 / 360.0, 363.0 / 360.0)
 
     quantities = ("angle", "rate")
 
@@ -191,20 +200,21 @@ class GyroSensor:
         self.port = port
 
     def reset(self, rng: np.random.Generator, wide: bool = False) -> None:
-        b = 3 * self.BIAS if wide else self.BIAS
-        self.bias = float(rng.uniform(-b, b))
-        self.noise = Noise(rng)
+        self.gain_cw = float(rng.uniform(*self.GAIN_CW))
+        self.gain_ccw = float(rng.uniform(*self.GAIN_CCW))
+        self.bias = float(rng.uniform(-self.WIDE_BIAS, self.WIDE_BIAS)) if wide else 0.0
         self.angle = 0.0
         self.rate = 0.0
 
     def update(self, yaw_rate: float, dyaw: float, dt: float) -> None:
         """yaw_rate: rad/s about the sensor axis (counter-clockwise positive); dyaw: rad turned."""
-        rate = -(yaw_rate * _DEG) + self.bias + self.noise.draw(self.NOISE)
-        self.rate = _clip(rate, -self.MAX_RATE, self.MAX_RATE)
-        # the sensor integrates internally at 1 kHz: use the true turn plus the bias, not the
-        # sampled rate, unless it saturated
-        if abs(yaw_rate * _DEG) < self.MAX_RATE:
-            self.angle += -(dyaw * _DEG) + self.bias * dt
+        true = -(yaw_rate * _DEG)  # clockwise positive
+        gain = self.gain_cw if true > 0.0 else self.gain_ccw
+        self.rate = _clip(true * gain + self.bias, -self.MAX_RATE, self.MAX_RATE)
+        # the sensor integrates internally at 1 kHz: use the true turn, not the sampled rate,
+        # unless it saturated
+        if abs(true) < self.MAX_RATE:
+            self.angle += -(dyaw * _DEG) * gain + self.bias * dt
         else:
             self.angle += self.rate * dt
 

@@ -10,6 +10,29 @@ as fast as the physics does, and it behaves the same at any speed.
 from __future__ import annotations
 
 import json
+import sys
+
+# the arena's motor command keys (arena.kit.motors.Motor.MOVES, arena.kit.control.SETTING_KEYS:
+# repeated here because this process may import nothing from the arena; a test keeps them equal)
+MOVES = ("dc", "stop", "track", "run", "target", "by")
+SETTING_KEYS = ("max_speed", "max_acc", "max_duty", "kp", "ki", "kd", "i_range", "i_rate", "offset",
+                "tol_speed", "tol_angle", "stall_speed", "stall_time")
+
+
+# what each observation key says is on a port (for PortError's message)
+_KEY_DEVICE = {"angle": "motor", "reflection": "colour or light sensor", "distance": "ultrasonic sensor",
+               "pressed": "touch sensor", "rate": "gyro sensor"}
+
+
+class PortError(OSError):
+    """A device asked for on a port the robot lacks: the arena stops the run as INVALID, naming
+    the port, the device and the bundled robots that have it (pybricks raises ENODEV)."""
+
+    def __init__(self, port, device: str, obs: dict):
+        self.port, self.device = str(port), device
+        there = sorted({_KEY_DEVICE.get(k.split("/", 1)[1], "device") for k in obs if k.split("/", 1)[0] == port})
+        found = f"it has a {' and a '.join(there)} there" if there else "it has nothing there"
+        super().__init__(19, f"ENODEV: this robot has no {device} on port {port}; {found}")
 
 
 class ProgramEnded(BaseException):
@@ -20,8 +43,9 @@ class ProgramEnded(BaseException):
 class Runtime:
     current: Runtime | None = None
 
-    def __init__(self, proto_in, proto_out, first: dict):
+    def __init__(self, proto_in, proto_out, first: dict, presses=()):
         self.inp, self.out = proto_in, proto_out
+        self.presses = [(str(b), float(t0) * 1000.0, float(t1) * 1000.0) for b, t0, t1 in presses]
         self.pending: dict = {}  # port -> command for this control period
         self.read_keys: set = set()
         self._update(first)
@@ -44,6 +68,15 @@ class Runtime:
             raise OSError(f"no device gives {key!r} on this robot (ports follow the robot's build file)")
         return self.obs[key]
 
+    def buttons(self) -> list:
+        """Names of the brick buttons the operator holds now (scripted presses, ms windows)."""
+        now = self.time_ms
+        return sorted({b for b, t0, t1 in self.presses if t0 <= now < t1})
+
+    def event(self, text: str) -> None:
+        """Record what the brick showed or played, with its time, in the run's output."""
+        print(f"[brick {self.time_ms / 1000.0:.2f}s] {text}", file=sys.stderr)
+
     def peek(self, key: str, default=None):
         return self.obs.get(key, default)
 
@@ -51,7 +84,19 @@ class Runtime:
         return self.motors.get(port, {})
 
     def command(self, port: str, cmd) -> None:
+        """Queue a command for this period: settings accumulate, a new move replaces the last."""
+        cur = self.pending.get(port)
+        if isinstance(cur, dict) and isinstance(cmd, dict):
+            if any(k in cmd for k in MOVES):
+                cur = {k: v for k, v in cur.items() if k in SETTING_KEYS or k == "reset_angle"}
+            cur.update(cmd)
+            cmd = cur
         self.pending[port] = cmd
+
+    def moving(self, port: str) -> bool:
+        """A move for this port is queued this period (its state arrives with the next one)."""
+        cmd = self.pending.get(port)
+        return isinstance(cmd, dict) and any(k in cmd for k in MOVES)
 
     # -- time ----------------------------------------------------------------------------------
     def tick(self) -> None:

@@ -4,7 +4,8 @@ Units as in pybricks: angles in deg, speeds in deg/s, time in ms, distance in mm
 and ambient in %, duty in %. Ports map to the devices of the robot's build file.
 """
 
-from pybricks._runtime import Runtime
+from pybricks._control import Control
+from pybricks._runtime import PortError, Runtime
 from pybricks.parameters import COLOR_BY_ID, Direction, Stop
 
 
@@ -17,26 +18,20 @@ def _rt() -> Runtime:
 def _check_port(port, kind: str, key: str):
     rt = _rt()
     if f"{port}/{key}" not in rt.obs:
-        raise OSError(f"no {kind} on port {port} in this robot's build")
+        raise PortError(port, kind, rt.obs)
 
 
-class Control:
-    """Regulation settings (accepted; the simulated firmware uses its own calibrated gains)."""
-
-    def limits(self, speed=None, acceleration=None, actuation=None):
-        return (1000, 2000, 100)
-
-    def pid(self, *args, **kwargs):
-        return (0, 0, 0, 0, 0, 0)
-
-    def target_tolerances(self, speed=None, position=None):
-        return (50, 10)
-
-    def stall_tolerances(self, speed=None, time=None):
-        return (20, 200)
+def _speed(name, value) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name} must be a number, got {type(value).__name__}")
+    return float(value)
 
 
 class Motor:
+    """pybricks.ev3devices.Motor: EV3 large/medium (and NXT) servo motors. Moves run on the
+    arena's servo (pybricks' trajectories and PID); wait=False returns at once and the move
+    runs on while the program goes on, as on the brick."""
+
     def __init__(self, port, positive_direction=Direction.CLOCKWISE, gears=None):
         _check_port(port, "motor", "angle")
         self.port = port
@@ -48,7 +43,7 @@ class Motor:
                 ratio *= train[-1] / train[0]
         self._ratio = ratio  # motor degrees per output degree
         self._offset = self._raw() / ratio * self._sign  # angle() starts at 0
-        self.control = Control()
+        self.control = Control(port, ratio)
 
     # raw motor degrees <-> user (output, signed) degrees
     def _raw(self) -> float:
@@ -77,7 +72,11 @@ class Motor:
         self._offset = self._raw() * self._sign / self._ratio - angle
 
     def stalled(self):
-        return bool(_rt().motor_state(self.port).get("stalled", False))
+        """True while a maneuver pushes at its limit without moving (pybricks' stall rule)."""
+        return self.control.stalled()
+
+    def done(self):
+        return self.control.done()
 
     def stop(self):
         self._send({"stop": "coast"})
@@ -90,51 +89,73 @@ class Motor:
 
     def dc(self, duty):
         """Open-loop duty (%), -100..100."""
-        self._send({"dc": max(-100.0, min(100.0, float(duty))) / 100.0})
+        self._send({"dc": max(-100.0, min(100.0, _speed("duty", duty))) / 100.0})
 
     def run(self, speed):
-        self._send({"run": self._speed_raw(float(speed))})
+        """Run at speed (deg/s) until told otherwise, ramping at the acceleration limit."""
+        self._send({"run": self._speed_raw(_speed("speed", speed))})
 
     def _wait_done(self):
         rt = _rt()
-        rt.tick()  # the arena takes the command this period; done is reported from the next
+        rt.tick()  # the arena starts the move this period; done is reported from the next
         while not rt.motor_state(self.port).get("done", True):
             rt.tick()
 
-    def _then(self, then):
-        if then == Stop.HOLD:
-            self.hold()
-        elif then == Stop.BRAKE:
-            self.brake()
-        else:
-            self.stop()
+    @staticmethod
+    def _then(then):
+        if then not in (Stop.COAST, Stop.BRAKE, Stop.HOLD):
+            raise ValueError(f"then must be Stop.COAST, Stop.BRAKE or Stop.HOLD, not {then!r}")
+        return then
 
     def run_time(self, speed, time, then=Stop.HOLD, wait=True):
-        self.run(speed)
-        _rt().wait_ms(time)
-        self._then(then)
+        """Run at speed (deg/s) for time (ms): accelerate, keep speed, decelerate to stop at
+        the end of time."""
+        t = _speed("time", time)
+        if t < 0:
+            raise ValueError("time must not be negative")
+        self._send({"run": self._speed_raw(_speed("speed", speed)), "time": t, "then": self._then(then)})
+        if wait:
+            self._wait_done()
 
     def run_angle(self, speed, rotation_angle, then=Stop.HOLD, wait=True):
-        target = self.angle() + rotation_angle * (1 if speed >= 0 else -1)
-        self.run_target(speed, target, then, wait)
+        """Turn by rotation_angle (deg) at speed (deg/s); a negative speed turns the other way."""
+        speed = _speed("speed", speed)
+        if speed == 0:
+            raise ValueError("speed must not be zero")
+        self._send({"by": _speed("rotation_angle", rotation_angle) * self._ratio, "speed": self._speed_raw(speed),
+                    "then": self._then(then)})
+        if wait:
+            self._wait_done()
 
     def run_target(self, speed, target_angle, then=Stop.HOLD, wait=True):
-        raw = self._to_raw(float(target_angle))
-        self._send({"target": raw, "speed": abs(self._speed_raw(float(speed))), "then": then})
+        """Turn to target_angle (deg) at speed (deg/s, its sign is ignored)."""
+        speed = _speed("speed", speed)
+        if speed == 0:
+            raise ValueError("speed must not be zero")
+        raw = self._to_raw(_speed("target_angle", target_angle))
+        self._send({"target": raw, "speed": abs(self._speed_raw(speed)), "then": self._then(then)})
         if wait:
             self._wait_done()
 
     def run_until_stalled(self, speed, then=Stop.COAST, duty_limit=None):
+        """Run at speed until stalled, then stop as `then`; returns the angle (deg) there.
+        duty_limit (%) caps the actuation meanwhile, as pybricks does."""
         rt = _rt()
-        self.run(speed)
-        rt.tick()
-        while not rt.motor_state(self.port).get("stalled", False):
-            rt.tick()
-        self._then(then)
+        cmd = {"run": self._speed_raw(_speed("speed", speed)), "until_stalled": 1, "then": self._then(then)}
+        old = None
+        if duty_limit is not None:
+            old = self.control.limits()[2]
+            cmd["max_duty"] = max(1.0, min(100.0, _speed("duty_limit", duty_limit))) * 100
+        self._send(cmd)
+        self._wait_done()
+        if old is not None:  # restored whatever the maneuver left behind (pybricks does the same)
+            self.control._local["max_duty"] = old * 100
+            rt.command(self.port, {"max_duty": old * 100})
         return self.angle()
 
     def track_target(self, target_angle):
-        self._send({"target": self._to_raw(float(target_angle)), "speed": 1000.0, "then": Stop.HOLD})
+        """Hold target_angle (deg) at once, with no trajectory (for following a changing target)."""
+        self._send({"track": self._to_raw(_speed("target_angle", target_angle))})
 
 
 class TouchSensor:
@@ -178,6 +199,8 @@ class UltrasonicSensor:
         return int(_rt().read(f"{self.port}/distance"))
 
     def presence(self):
+        """Whether another ultrasonic sensor is heard. The simulated sensors do not hear each
+        other: always False (docs/brick.md)."""
         return False
 
 
@@ -198,3 +221,12 @@ class GyroSensor:
 
     def reset_angle(self, angle):
         self._offset = float(_rt().peek(f"{self.port}/angle", 0.0)) * self._sign - angle
+
+
+class InfraredSensor:
+    """EV3 infrared sensor: no part of the catalogue is one, so building it stops the run with
+    INVALID naming the port (docs/brick.md)."""
+
+    def __init__(self, port):
+        _check_port(port, "infrared sensor", "proximity")
+        self.port = port

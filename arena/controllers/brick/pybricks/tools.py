@@ -42,13 +42,29 @@ class StopWatch:
 
 
 class DataLog:
-    """Writes rows to the program's own temporary folder (as the brick writes to its SD card)."""
+    """Writes rows to a file in the program's own folder, as the brick does, and each row to
+    the run's output ("[brick <t>s] datalog <file>: row"), where it comes back with the result."""
 
     def __init__(self, *headers, name="log", timestamp=True, extension="csv", append=False):
-        self._f = open(f"{name}.{extension}", "a" if append else "w")  # noqa: SIM115
-        if headers:
-            self._f.write(",".join(map(str, headers)) + "\n")
+        self._name = f"{name}.{extension}"
+        self._f = open(self._name, "a" if append else "w")  # noqa: SIM115
+        if headers and not append:
+            self._write(",".join(map(str, headers)))
+
+    def _write(self, row):
+        self._f.write(row + "\n")
+        self._f.flush()
+        _rt().event(f"datalog {self._name}: {row}")
 
     def log(self, *values):
-        self._f.write(",".join(map(str, values)) + "\n")
-        self._f.flush()
+        self._write(",".join(map(str, values)))
+
+    def __repr__(self):
+        return f"DataLog({self._name!r})"
+
+
+def print(*args, sep=" ", end="\n", file=None, flush=False):  # noqa: A001 - pybricks.tools.print
+    """pybricks v2.0's tools.print: the builtin print (the arena keeps the output)."""
+    import builtins
+
+    builtins.print(*args, sep=sep, end=end, file=file, flush=flush)
