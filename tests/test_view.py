@@ -25,7 +25,7 @@ from arena.view import camera as cams
 from arena.view.live import Teleop, parse_keys
 from arena.view.pictures import robot_render
 from arena.view.plots import trace_figure, write_plot
-from arena.view.stage import Stage
+from arena.view.stage import Stage, rgba
 from arena.view.trace import trace_replay
 from arena.view.video import render_video
 from arena.view.viewer import TIMELINE, ReplaySource, Viewer
@@ -101,6 +101,22 @@ def test_robot_show_3d_writes_the_views_with_the_render(tmp_path):
     assert res.returncode == 2 and "Traceback" not in res.stderr
     assert [line for line in res.stderr.splitlines() if line.startswith("arena: error:")] == [
         "arena: error: robot show --3d draws a picture: add --out FILE.png"]
+
+
+def test_world_show_3d_renders_the_layout_of_the_seed(tmp_path):
+    out = tmp_path / "maze.png"
+    res = run_cli("world", "show", "maze", "--3d", "--out", str(out))
+    assert res.returncode == 0, res.stderr
+    img = imageio.imread(out)[:, :, :3]
+    assert img.shape == (600, 960, 3)
+    m = Match("maze")
+    try:
+        m.reset(np.random.SeedSequence(0))
+        wall = tuple(255 * c for c in rgba(m.layout.walls[0].color)[:3])
+    finally:
+        m.close()
+    assert like(img, wall, 0.995).sum() > 5000  # the maze's walls, in their colour
+    assert like(img, (200, 30, 30), 0.97).sum() > 30  # the rover at its start: its red sensors
 
 
 def test_the_camera_projection_lands_on_what_tinyrenderer_draws():

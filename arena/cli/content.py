@@ -22,6 +22,8 @@ def add_parsers(sub) -> None:
     q.add_argument("--seed", type=int, default=0, help="the layout seed (as `arena run --seed`)")
     q.add_argument("--out", required=True, help="PNG file to write")
     q.add_argument("--scale", type=float, default=2.0, help="mm per pixel (default 2)")
+    q.add_argument("--3d", dest="three_d", action="store_true",
+                   help="draw a 3D render instead (TinyRenderer: mat, walls, objects and robots at their start)")
     q.set_defaults(func=cmd_world_show)
 
     p = sub.add_parser("parts", help="list the parts catalogue")
@@ -150,6 +152,14 @@ def cmd_world_show(args) -> int:
     from arena.world.spec import load_world
 
     spec = load_world(resolve("worlds", args.file))
+    if args.three_d:
+        from arena.robot.draw import write_png
+        from arena.view.pictures import world_render
+
+        img = world_render(spec, args.seed)
+        write_png(img, Path(args.out))
+        print(f"{args.out}: {spec.id} seed {args.seed}, 3D render, {img.shape[1]} x {img.shape[0]} px")
+        return 0
     sheet = world_sheet(spec, args.seed, args.scale)
     sheet.save(args.out)
     w, h = sheet.size
