@@ -36,8 +36,13 @@ def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_EXPORTS))
 
 
+_CONTROL_DT = 0.010  # s: arena.sim.CONTROL_DT, restated so registering does not load pybullet
+
+
 def _register() -> None:
-    """Register every bundled world as a Gymnasium id (arena/<Id>), e.g. arena/LineFollow-v0."""
+    """Register every bundled world as a Gymnasium id (arena/<Id>), e.g. arena/LineFollow-v0.
+    max_episode_steps is the world's time_limit in control steps: the same episode `arena run`
+    scores (pass max_episode_steps to gymnasium.make for shorter training episodes)."""
     from gymnasium.envs.registration import register, registry
 
     from arena.content import listing
@@ -52,7 +57,8 @@ def _register() -> None:
         env_id = f"arena/{spec.id}"
         if env_id not in registry:
             register(id=env_id, entry_point="arena.envs.single:ArenaEnv", kwargs={"world": str(wf)},
-                     vector_entry_point="arena.envs.vector:BatchedVectorEnv", max_episode_steps=None,
+                     vector_entry_point="arena.envs.vector:BatchedVectorEnv",
+                     max_episode_steps=int(round(spec.time_limit / _CONTROL_DT)),
                      disable_env_checker=False)
 
 

@@ -174,3 +174,170 @@ def test_shaping_terms_change_reward_not_score():
     assert i1["score/total"] == i0["score/total"]
     with pytest.raises(ValueError, match="unknown shaping"):
         ArenaEnv("line-follow", shaping={"vibes": 1.0})
+
+
+# -- training options: scaled observations, stacking, privileged, shaping by name, success ----------
+def test_every_registered_world_has_max_episode_steps_from_its_time_limit():
+    import arena as pkg
+    from arena.content import listing
+    from arena.sim import CONTROL_DT
+    from arena.world.spec import load_world
+
+    assert pkg._CONTROL_DT == CONTROL_DT  # restated in arena/__init__ so registering needs no pybullet
+    for wf in listing("worlds"):
+        spec = load_world(wf)
+        assert gym.spec(f"arena/{spec.id}").max_episode_steps == round(spec.time_limit / CONTROL_DT)
+
+
+def test_scaled_observation_is_one_bounded_vector():
+    e = ArenaEnv("line-follow", observation="scaled")
+    check_env(e, skip_render_check=True)
+    obs, _ = e.reset(seed=1)
+    rng = np.random.default_rng(0)
+    plan = e.obs_plan
+    for _ in range(150):
+        obs, *_ = e.step(rng.uniform(-1, 1, 2))
+        assert obs.dtype == np.float32 and e.observation_space.contains(obs)
+    # angles as sin and cos, the colour id one-hot: read the features back by position
+    pos, at = 0, {}
+    for kind, key, arg in plan:
+        n = {"angle": 2, "onehot": arg}.get(kind, 3 if key.endswith("rgb") else 1)
+        at[key] = obs[pos:pos + n]
+        pos += n
+    assert pos == obs.shape[0]
+    assert float(np.sum(at["B/angle"] ** 2)) == pytest.approx(1.0, abs=1e-5)
+    assert sorted(at["S3/color"].tolist()) == [0.0] * 7 + [1.0]
+    raw = e.last_obs
+    assert at["S3/reflection"][0] == pytest.approx(raw["S3/reflection"] / 100.0, abs=1e-6)
+    assert np.all(np.abs(obs) <= 1.0)
+    e.close()
+
+
+def test_stacked_observation_holds_the_last_k_in_order():
+    e = ArenaEnv("line-follow", observation="scaled", obs_keys=("S3/reflection", "B/speed"), stack=3)
+    obs0, _ = e.reset(seed=2)
+    assert obs0.shape == (6,) and np.array_equal(obs0[:2], obs0[4:])  # reset fills every slot
+    seen = [obs0[4:]]
+    for _ in range(4):
+        obs, *_ = e.step(np.array([0.6, 0.6]))
+        seen.append(obs[4:])
+    assert np.array_equal(obs[:2], seen[-3]) and np.array_equal(obs[2:4], seen[-2])
+    assert seen[-1][1] > 0.1  # B/speed over the motor's top speed, moving forward
+    e.close()
+
+
+def test_bad_observation_options_are_clear_errors():
+    with pytest.raises(ValueError, match="observation 'pixels'"):
+        ArenaEnv("line-follow", observation="pixels")
+    with pytest.raises(ValueError, match="only with observation='scaled'"):
+        ArenaEnv("line-follow", stack=2)
+    with pytest.raises(ValueError, match="S9/reflection.*keys are"):
+        ArenaEnv("line-follow", observation="scaled", obs_keys=("S9/reflection",))
+
+
+def test_privileged_observation_is_ground_truth():
+    e = ArenaEnv("line-follow", observation="scaled", obs_keys=("S3/reflection",), privileged=True)
+    obs, _ = e.reset(seed=0)
+    assert obs.shape == (1 + 4 + 1,)  # reflection, x, y, sin, cos, distance to the track
+    snap = e.match.snapshot().robots[0]
+    assert obs[1] == pytest.approx(snap.x / 1.0, abs=1e-5)  # half the 2 m mat: 1 m
+    assert obs[2] == pytest.approx(snap.y / 0.7, abs=1e-5)
+    assert obs[3] == pytest.approx(np.sin(snap.yaw), abs=1e-5)
+    assert 0 <= obs[5] < 0.03  # the robot starts on the line (5 mm jitter, over 0.5 m)
+    e.match.place_robot(0, 0.0, 0.0, 0.0)  # the middle of the mat: 0.23 m from the track
+    e.step(np.zeros(2))
+    assert e.step(np.zeros(2))[0][5] == pytest.approx(0.23 / 0.5, abs=0.02)
+    d = ArenaEnv("line-follow", privileged=True)
+    assert d.observation_space["privileged"].shape == (5,)
+    assert d.observation_space.contains(d.reset(seed=0)[0])
+    d.close()
+    e.close()
+
+
+def test_shaping_by_name_uses_the_declared_weights_and_never_the_score():
+    plain = ArenaEnv("line-follow")
+    shaped = ArenaEnv("line-follow", shaping=("progress", "line"))
+    assert shaped.shaping == {"progress": 100.0, "line": 50.0}  # derived from the laps term (weight 100)
+    plain.reset(seed=0)
+    shaped.reset(seed=0)
+    a = np.array([0.4, 0.4])
+    total_progress = 0.0
+    for _ in range(150):
+        _, r0, *_, i0 = plain.step(a)
+        _, r1, *_, i1 = shaped.step(a)
+        assert i1["score/total"] == i0["score/total"]
+        assert r1 == pytest.approx(r0 + 100.0 * i1["shaping/progress"] + 50.0 * i1["shaping/line"])
+        total_progress += i1["shaping/progress"]
+        assert i1["shaping/line"] <= 0.0
+    assert total_progress > 0.005  # driving along the line is progress (laps)
+    assert ArenaEnv("line-follow", shaping={"progress": 2.0}).shaping == {"progress": 2.0}
+    with pytest.raises(ValueError, match="unknown shaping terms \\['goal'\\].*progress, line"):
+        ArenaEnv("line-follow", shaping=("goal",))
+    plain.close()
+    shaped.close()
+
+
+def test_success_is_the_worlds_goal_met():
+    e = ArenaEnv("maze", shaping=("goal",))
+    _, info = e.reset(seed=0)
+    assert info["success"] is False and "goal" in e.shaping
+    e.match.place_robot(0, 0.45, 0.45, 0.0)  # closer to the exit zone (600, 450) mm
+    _, _, _, _, info = e.step(np.zeros(2))
+    assert info["shaping/goal"] > 0.5  # closed about 1.2 m in one step
+    e.match.place_robot(0, 0.6, 0.45, 0.0)  # inside the exit zone: reach_zone ends the run
+    _, _, term, _, info = e.step(np.zeros(2))
+    assert term and info["success"] is True
+    e.close()
+
+
+def test_a_world_file_declares_its_own_shaping_terms(tmp_path, root):
+    from arena.errors import ArenaError
+    from arena.world.spec import load_world
+
+    text = (root / "worlds" / "line-follow.toml").read_text()
+    good = tmp_path / "shaped.toml"
+    good.write_text(text + '\n[[shaping]]\nname = "along"\nkind = "progress"\npath = "track"\nweight = 7.0\n')
+    e = ArenaEnv(load_world(good), shaping=("along", "energy"))
+    assert e.shaping == {"along": 7.0, "energy": 1.0}  # declared terms replace the derived ones
+    with pytest.raises(ValueError, match="unknown shaping terms \\['progress'\\]"):
+        ArenaEnv(load_world(good), shaping=("progress",))
+    e.close()
+    for extra, key in (('[[shaping]]\nname = "x"\nkind = "progress"\npath = "nope"\n', "path"),
+                       ('[[shaping]]\nname = "x"\nkind = "speedy"\n', "kind"),
+                       ('[[shaping]]\nname = "x"\nkind = "energy"\ncolour = 1\n', "colour")):
+        bad = tmp_path / "bad.toml"
+        bad.write_text(text + "\n" + extra)
+        with pytest.raises(ArenaError, match=f"bad.toml.*{key}"):
+            load_world(bad)
+
+
+def test_lost_after_ends_a_training_episode_off_the_path():
+    e = ArenaEnv("line-follow", lost_after=100.0)
+    e.reset(seed=0)
+    _, _, term, _, info = e.step(np.zeros(2))
+    assert not term and "lost" not in info
+    e.match.place_robot(0, 0.0, 0.0, 0.0)  # 230 mm from the track
+    _, _, term, trunc, info = e.step(np.zeros(2))
+    assert term and not trunc and info["lost"] is True and info["success"] is False
+    assert "lost" in e.info_keys()
+    e.close()
+    with pytest.raises(ValueError, match="lost_after=100.0: needs a world with a scored path"):
+        ArenaEnv("maze", lost_after=100.0)
+
+
+def test_random_start_puts_the_robot_anywhere_on_the_path_facing_along_it():
+    e = ArenaEnv("line-follow", random_start=True, shaping=("progress",))
+    starts = []
+    for seed in range(4):
+        _, info = e.reset(seed=seed)
+        r = e.match.snapshot().robots[0]
+        starts.append((round(r.x, 3), round(r.y, 3)))
+        path = e.match.layout.paths["track"]
+        assert path.nearest(r.x, r.y)[1] < 0.005 and e.last_obs["S3/reflection"] < 40  # on the line
+        assert info["score/total"] == 0.0
+        progress = sum(e.step(np.array([0.4, 0.4]))[4]["shaping/progress"] for _ in range(50))
+        assert progress > 0  # facing along the path: forward is progress
+    assert len(set(starts)) == 4
+    with pytest.raises(ValueError, match="random_start=True needs a world with a scored path"):
+        ArenaEnv("maze", random_start=True)
+    e.close()

@@ -17,7 +17,7 @@ PKG = ROOT / "arena"
 # machinery (the compiled build's switch and builder). Everything else lives in a subpackage.
 TOP_LEVEL = {"__init__.py", "_build.py", "_speedups.py", "content.py", "errors.py", "match.py", "sim.py",
              "tomlio.py", "units.py"}
-SUBPACKAGES = {"cli", "compete", "controllers", "envs", "kit", "robot", "view", "world"}
+SUBPACKAGES = {"cli", "compete", "controllers", "envs", "kit", "learn", "robot", "view", "world"}
 
 
 def _lint_imports() -> str:

@@ -166,3 +166,53 @@ def test_infos_carry_every_score_term_and_a_mask():
     assert {"score/total", "time", "_score/total"} <= set(info) and info["_time"].all()
     assert np.allclose(info["time"], 0.01)
     envs.close()
+
+
+def test_same_step_autoreset_with_scaled_observations_and_an_episode_cap():
+    from gymnasium.vector import AutoresetMode
+
+    kw = {"world": "line-follow", "observation": "scaled", "obs_keys": ("S3/reflection", "B/angle"), "stack": 2}
+    envs = BatchedVectorEnv(2, workers=2, max_episode_steps=5, autoreset_mode=AutoresetMode.SAME_STEP, **kw)
+    assert envs.metadata["autoreset_mode"] is AutoresetMode.SAME_STEP
+    obs, _ = envs.reset(seed=4)
+    assert obs.shape == (2, 6) and obs.dtype == np.float32
+    a = np.full((2, 2), 0.5, dtype=np.float32)
+    for _ in range(5):
+        last = obs
+        obs, _, term, trunc, info = envs.step(a)
+    assert trunc.all() and not term.any() and info["_final_obs"].all()
+    # the final observation is the episode's own (moved on from `last`); obs is the next episode's
+    assert not np.array_equal(info["final_obs"], last)
+    lone = ArenaEnv(**kw)
+    first, _ = lone.reset(seed=4)
+    for _ in range(5):
+        final, *_ = lone.step(a[0])
+    assert np.array_equal(info["final_obs"][0], final)
+    assert np.array_equal(obs[:, :3], obs[:, 3:])  # a fresh stack: every slot the reset reading
+    obs, _, term, trunc, info = envs.step(a)
+    assert not (term | trunc).any() and "final_obs" not in info
+    envs.close()
+    lone.close()
+    with pytest.raises(ValueError, match="max_episode_steps=0"):
+        BatchedVectorEnv(1, workers=1, max_episode_steps=0, world="line-follow")
+
+
+def test_a_script_without_the_main_guard_gets_the_fix_not_a_dead_worker(tmp_path):
+    import subprocess
+    import sys
+
+    script = tmp_path / "noguard.py"
+    script.write_text("import gymnasium as gym\nimport arena\n"
+                      "envs = gym.make_vec('arena/LineFollow-v0', num_envs=2, vectorization_mode='vector_entry_point',"
+                      " workers=2)\nprint('built')\n")
+    res = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=600,
+                         env={**os.environ, "SDL_VIDEODRIVER": "dummy"})
+    assert res.returncode != 0 and "built" not in res.stdout
+    assert 'if __name__ == "__main__":' in res.stderr and "noguard.py" in res.stderr
+    guarded = tmp_path / "guarded.py"
+    guarded.write_text("import gymnasium as gym\nimport arena\n\nif __name__ == '__main__':\n"
+                       "    envs = gym.make_vec('arena/LineFollow-v0', num_envs=2, vectorization_mode='vector_entry_point',"
+                       " workers=2)\n    envs.reset(seed=0)\n    envs.close()\n    print('built')\n")
+    res = subprocess.run([sys.executable, str(guarded)], capture_output=True, text=True, timeout=600,
+                         env={**os.environ, "SDL_VIDEODRIVER": "dummy"})
+    assert res.returncode == 0 and "built" in res.stdout, res.stderr
