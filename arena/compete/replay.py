@@ -139,6 +139,17 @@ _PLAYER = {"robot": str, "robot_file": str, "robot_hash": str, "agent": str, "ag
 _RESULT = {"agent": str, "status": str, "total": _NUMBER, "tiebreak_s": _NUMBER}
 
 
+def _bad_rows(rows: list, fields, key: str) -> str | None:
+    """The first problem of a list of tables (players, results), each checked by _bad_fields."""
+    for i, row in enumerate(rows):
+        if not isinstance(row, dict):
+            return f"key {key}[{i}] must be a table"
+        problem = _bad_fields(row, fields, f"{key}[{i}].")
+        if problem:
+            return problem
+    return None
+
+
 def _bad_fields(d: dict, fields: dict, prefix: str) -> str:
     for key, kind in fields.items():
         v = d.get(key)
@@ -161,23 +172,17 @@ def _schema_problem(rep: dict) -> str:
         return problem
     if not rep["players"]:
         return "key players is empty"
-    for i, pl in enumerate(rep["players"]):
-        if not isinstance(pl, dict):
-            return f"key players[{i}] must be a table"
-        problem = _bad_fields(pl, _PLAYER, f"players[{i}].")
-        if problem:
-            return problem
+    problem = _bad_rows(rep["players"], _PLAYER, "players")
+    if problem:
+        return problem
     problem = _presses_problem(rep.get("presses", []))
     if problem:
         return problem
     if len(rep["results"]) != len(rep["players"]):
         return f"{len(rep['results'])} results for {len(rep['players'])} players"
-    for i, res in enumerate(rep["results"]):
-        if not isinstance(res, dict):
-            return f"key results[{i}] must be a table"
-        problem = _bad_fields(res, _RESULT, f"results[{i}].")
-        if problem:
-            return problem
+    problem = _bad_rows(rep["results"], _RESULT, "results")
+    if problem:
+        return problem
     if rep["steps"] < 0 or rep["hash_every"] < 0:
         return "keys steps and hash_every must not be negative"
     if len(rep["actions"]) != rep["steps"]:

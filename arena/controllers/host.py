@@ -84,6 +84,39 @@ class SpinPolicy:
         self.hit += ((waited <= w) - self.hit) * self.RATE
         self.typical += (min(waited, self.MAX_S) - self.typical) * self.RATE
 
+    def read(self, fd: int, clock, deadline: float | None = None) -> bytes | None:
+        """The next chunk from a non-blocking fd (b"" at EOF): polled for while polling pays,
+        else (and after the window) waited for in select(); None once `deadline` (a time on
+        `clock`) has passed. Both sides of the channel read through this."""
+        try:  # already there: no wait to learn from
+            return os.read(fd, 1 << 16)
+        except BlockingIOError:
+            pass
+        start = clock()
+        window = self.window()
+        if window:
+            self.spins += 1
+            end = start + window if deadline is None else min(deadline, start + window)
+            while clock() < end:
+                os.sched_yield()
+                try:
+                    chunk = os.read(fd, 1 << 16)
+                except BlockingIOError:
+                    continue
+                self.record(clock() - start)
+                return chunk
+        while True:
+            left = None if deadline is None else deadline - clock()
+            if left is not None and left <= 0:
+                return None
+            if select.select([fd], [], [], left)[0]:
+                try:
+                    chunk = os.read(fd, 1 << 16)
+                except BlockingIOError:  # readable, then not (a spurious wake-up)
+                    continue
+                self.record(clock() - start)
+                return chunk
+
 
 class LineReader:
     """Protocol lines (bytes, newline kept; b"" at end of input) from the arena's pipe.
@@ -118,32 +151,7 @@ class LineReader:
     def _read(self) -> bytes:
         if not self.spin:
             return os.read(self.fd, 1 << 16)
-        try:  # already there: no wait to learn from
-            return os.read(self.fd, 1 << 16)
-        except BlockingIOError:
-            pass
-        policy, clock = self.policy, time.perf_counter
-        start = clock()
-        window = policy.window()
-        if window:
-            policy.spins += 1
-            end = start + window
-            while clock() < end:
-                os.sched_yield()
-                try:
-                    chunk = os.read(self.fd, 1 << 16)
-                except BlockingIOError:
-                    continue
-                policy.record(clock() - start)
-                return chunk
-        while True:
-            select.select([self.fd], [], [])
-            try:
-                chunk = os.read(self.fd, 1 << 16)
-            except BlockingIOError:  # readable, then not (a spurious wake-up)
-                continue
-            policy.record(clock() - start)
-            return chunk
+        return self.policy.read(self.fd, time.perf_counter)
 
 
 def _plain(o):

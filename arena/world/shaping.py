@@ -12,9 +12,9 @@ env's reward does. docs/training.md describes every kind.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 
 from arena.tomlio import Table
+from arena.world.terms import TermSpec, kind_and_name, known_id
 
 # kind -> {parameter: (type, what it means)}; every kind's value is per control step
 SHAPING_PARAMS: dict[str, dict[str, tuple[str, str]]] = {
@@ -40,28 +40,14 @@ DERIVED: dict[str, list[tuple[str, str, str, float]]] = {
 }
 
 
-@dataclass(frozen=True)
-class ShapingSpec:
-    name: str
-    kind: str
-    weight: float
-    params: dict = field(default_factory=dict, compare=False, hash=False)
+class ShapingSpec(TermSpec):
+    """A [[shaping]] term: the same fields as a score term (TermSpec), a different vocabulary."""
 
 
 def read_shaping(t: Table, ids: dict[str, set], names: set) -> ShapingSpec:
     """One [[shaping]] table; ids: the world's path and zone ids (as read_term takes them)."""
-    kind = t.str("kind", choices=SHAPING_KINDS)
-    name = t.str("name")
-    if name in names:
-        raise t.error("name", f"shaping term {name!r} is named twice", "give every [[shaping]] its own name")
-    names.add(name)
-    params = {}
-    for key, (typ, _doc) in SHAPING_PARAMS[kind].items():
-        v = t.str(key)
-        known = ids["paths" if typ == "path" else "zones"]
-        if v not in known:
-            raise t.error(key, f"no {typ} with id {v!r}", f"use one of: {', '.join(sorted(known)) or '(none defined)'}")
-        params[key] = v
+    kind, name = kind_and_name(t, SHAPING_KINDS, names, "shaping")
+    params = {key: known_id(t, key, typ, t.str(key), ids) for key, (typ, _doc) in SHAPING_PARAMS[kind].items()}
     spec = ShapingSpec(name, kind, t.num("weight", 1.0), params)
     t.reject_unknown()
     return spec

@@ -59,13 +59,27 @@ class TermSpec:
     params: dict = field(default_factory=dict, compare=False, hash=False)
 
 
-def read_term(t: Table, ids: dict[str, set], names: set) -> TermSpec:
-    """One [[score]] table, checked against TERM_PARAMS; ids: the world's path, zone and object ids."""
-    kind = t.str("kind", choices=TERM_KINDS)
+def kind_and_name(t: Table, kinds, names: set, table: str) -> tuple[str, str]:
+    """A [[score]] or [[shaping]] table's kind and its name, unique among `names` (added to it)."""
+    kind = t.str("kind", choices=kinds)
     name = t.str("name")
     if name in names:
-        raise t.error("name", f"score term {name!r} is named twice", "give every [[score]] its own name")
+        raise t.error("name", f"{table} term {name!r} is named twice", f"give every [[{table}]] its own name")
     names.add(name)
+    return kind, name
+
+
+def known_id(t: Table, key: str, typ: str, value, ids: dict[str, set]):
+    """value, when it is the id of one of the world's paths or zones (typ "path" or "zone")."""
+    known = ids["paths" if typ == "path" else "zones"]
+    if value is not None and value not in known:
+        raise t.error(key, f"no {typ} with id {value!r}", f"use one of: {', '.join(sorted(known)) or '(none defined)'}")
+    return value
+
+
+def read_term(t: Table, ids: dict[str, set], names: set) -> TermSpec:
+    """One [[score]] table, checked against TERM_PARAMS; ids: the world's path, zone and object ids."""
+    kind, name = kind_and_name(t, TERM_KINDS, names, "score")
     params: dict = {}
     for key, (typ, default, _doc) in TERM_PARAMS[kind].items():
         req = default is None and typ not in ("nums",)
@@ -78,11 +92,7 @@ def read_term(t: Table, ids: dict[str, set], names: set) -> TermSpec:
         elif typ == "nums":
             params[key] = t.nums(key, None)
         elif typ in ("path", "zone"):
-            v = t.str(key) if req else t.str(key, None)
-            known = ids["paths" if typ == "path" else "zones"]
-            if v is not None and v not in known:
-                raise t.error(key, f"no {typ} with id {v!r}", f"use one of: {', '.join(sorted(known)) or '(none defined)'}")
-            params[key] = v
+            params[key] = known_id(t, key, typ, t.str(key) if req else t.str(key, None), ids)
         else:  # zones, objects, touch: lists of ids
             v = t.strs(key) if req else t.strs(key, default)
             known = {"zones": ids["zones"], "objects": ids["objects"], "touch": ids["objects"] | {"wall", "robot"}}[typ]

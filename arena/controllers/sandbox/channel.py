@@ -245,35 +245,7 @@ class Sandbox:
         mode the channel's SpinPolicy decides whether to poll first (yielding the core each time):
         a reply from a controller on another core then costs no wake-up, as long as replies keep
         coming within the poll window; otherwise it sleeps in select() at once."""
-        try:  # already there: no wait to learn from
-            return os.read(fd, 1 << 16)
-        except BlockingIOError:
-            pass
-        policy, clock = self.policy, time.monotonic
-        start = clock()
-        window = policy.window()
-        if window:
-            policy.spins += 1
-            end = min(deadline, start + window)
-            while clock() < end:
-                os.sched_yield()
-                try:
-                    chunk = os.read(fd, 1 << 16)
-                except BlockingIOError:
-                    continue
-                policy.record(clock() - start)
-                return chunk
-        while True:
-            left = deadline - clock()
-            if left <= 0:
-                return None
-            if select.select([fd], [], [], left)[0]:
-                try:
-                    chunk = os.read(fd, 1 << 16)
-                except BlockingIOError:  # readable, then not (a spurious wake-up)
-                    continue
-                policy.record(clock() - start)
-                return chunk
+        return self.policy.read(fd, time.monotonic, deadline)
 
     def _drain_stderr(self) -> None:
         # Runs until EOF: whatever the child writes is read, so it never blocks on a full pipe;
