@@ -118,6 +118,38 @@ def test_help_works_for_the_command_and_every_subcommand(capsys):
     assert "95 % CI" in " ".join(build_parser().format_help().split())  # shown as written
 
 
+def _subparser(parser, path):
+    import argparse
+
+    for name in path:
+        parser = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices[name]
+    return parser
+
+
+def test_every_numeric_flag_refuses_nan_inf_and_words_in_one_line(capsys):
+    """`arena view ... --at nan` and `arena replay ... --until nan` gave tracebacks: no flag
+    takes a plain float any more, each takes a finite number (arena.cli.console.number)."""
+    from arena.cli import build_parser, main
+
+    parser, checked = build_parser(), []
+    for path in _commands(parser):
+        for action in _subparser(parser, path)._actions:
+            if action.type is float:
+                checked.append(f"{' '.join(path)} {action.option_strings[0]}: a plain float")
+            if getattr(action.type, "__name__", "") != "number" or not action.option_strings:
+                continue
+            for bad in ("nan", "inf", "-inf", "1e999", "ten"):
+                with pytest.raises(SystemExit) as exit_:
+                    main([*path, action.option_strings[0], bad])
+                err = capsys.readouterr().err
+                errors = [line for line in err.splitlines() if line.startswith("arena") and "error:" in line]
+                assert exit_.value.code == 2 and len(errors) == 1 and action.option_strings[0] in errors[0], (path, bad)
+                assert "Traceback" not in err
+            checked.append(" ".join((*path, action.option_strings[0])))
+    assert not [c for c in checked if "plain float" in c], checked
+    assert {"view --at", "replay --until", "train --minutes", "run --step-ms", "tournament --lease"} <= set(checked)
+
+
 # -- results: world names, paths and ids alike; match ids listed -------------------------------------
 def _filled_store(path):
     from arena.compete.store import Store

@@ -31,6 +31,13 @@ def test_the_shipped_agent_is_numpy_only_and_matches_its_pybricks_twin(root):
         n = int(d["n_layers"])
         assert n == 3 and d["w0"].shape[0] == 16  # the small network the brick can run in time
     assert (root / "arena" / "envs" / "features.py").read_text() == (agent / "features.py").read_text()
+    # the shipped copies stay what `arena export` writes today: the controller template, and the
+    # features inlined verbatim into the brick program (an agent folder must stand alone)
+    from arena.learn.export import CONTROLLER, FEATURES_SRC
+
+    assert (agent / "controller.py").read_text() == CONTROLLER
+    body = FEATURES_SRC.read_text().split('"""', 2)[2].replace("import math\n", "", 1).strip()
+    assert body in (brick / "main.py").read_text()
     assert "import numpy" not in (brick / "main.py").read_text()
 
 

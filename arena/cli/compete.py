@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from arena.cli import see
-from arena.cli.console import DEFAULT_DB, make_console
+from arena.cli.console import DEFAULT_DB, make_console, number
 from arena.compete.backends import default_workers
 from arena.compete.store import LEASE_S
 from arena.errors import ArenaError
@@ -38,7 +38,7 @@ def add_parsers(sub) -> None:
     p.add_argument("--address", default=None, help="Ray cluster address (default: a local Ray instance)")
     p.add_argument("--retries", type=int, default=2, help="retries after an infrastructure failure")
     p.add_argument("--no-replays", action="store_true", help="do not record replays")
-    p.add_argument("--lease", type=float, default=LEASE_S,
+    p.add_argument("--lease", type=number(above=0), default=LEASE_S,
                    help="s a claimed match stays claimed unless renewed (renewed every third of it while it plays; "
                         "after a crash another tournament takes the match over once it runs out)")
     p.add_argument("--db", default=str(DEFAULT_DB))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from arena.cli.console import make_console
+from arena.cli.console import make_console, number
 from arena.errors import ArenaError
 
 
@@ -21,7 +21,7 @@ def add_parsers(sub) -> None:
     q.add_argument("file", help="world name or path to a world file")
     q.add_argument("--seed", type=int, default=0, help="the layout seed (as `arena run --seed`)")
     q.add_argument("--out", required=True, help="PNG file to write")
-    q.add_argument("--scale", type=float, default=2.0, help="mm per pixel (default 2)")
+    q.add_argument("--scale", type=number(above=0), default=2.0, help="mm per pixel (default 2)")
     q.add_argument("--3d", dest="three_d", action="store_true",
                    help="draw a 3D render instead (TinyRenderer: mat, walls, objects and robots at their start)")
     q.set_defaults(func=cmd_world_show)

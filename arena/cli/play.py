@@ -6,7 +6,7 @@ import argparse
 import json
 
 from arena.cli import see
-from arena.cli.console import make_console
+from arena.cli.console import make_console, number
 from arena.compete.backends import default_workers
 from arena.controllers.protocol import ERROR, INVALID, OK, TIMEOUT
 
@@ -37,7 +37,7 @@ def add_parsers(sub) -> None:
     p.add_argument("--json", action="store_true", help="print the result as one JSON object")
     p.add_argument("--db", default=None, help="also store the result in this SQLite file")
     p.add_argument("--isolation", default="auto", choices=("auto", "bwrap", "rlimit"))
-    p.add_argument("--step-ms", type=float, default=None, help="per-step deadline for the controller (ms)")
+    p.add_argument("--step-ms", type=number(above=0), default=None, help="per-step deadline for the controller (ms)")
     p.add_argument("--press", action="append", default=[], metavar="BUTTON@S[-END]",
                    help="press a brick button at S seconds (held 0.2 s, or until END), e.g. CENTER@0.5; "
                         "repeatable. Default: no button is ever pressed (docs/brick.md)")

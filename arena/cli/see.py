@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from arena.cli.console import DEFAULT_DB
+from arena.cli.console import DEFAULT_DB, number
 from arena.errors import ArenaError
 
 
@@ -41,7 +41,7 @@ def _window_options(p) -> None:
     p.add_argument("--map", default="top", choices=("top", "chase", "above"),
                    help="the map: top-down, or a 3D view (TinyRenderer) behind player 0 or from above; key 3 cycles")
     p.add_argument("--screenshot", default=None, help="draw one frame to this PNG and exit (no window)")
-    p.add_argument("--at", type=float, default=None, help="with --screenshot: the simulated time, s (default: the end)")
+    p.add_argument("--at", type=number(at_least=0), default=None, help="with --screenshot: the simulated time, s (default: the end)")
     p.add_argument("--frames", type=int, default=None,
                    help="open the window, play this many frames and exit (with --screenshot: save the window)")
 
@@ -52,8 +52,8 @@ def add_replay_options(p) -> None:
     p.add_argument("--camera", default="chase", choices=("chase", "top"), help="video camera (default chase)")
     p.add_argument("--size", default="768x432", help="video frame size WIDTHxHEIGHT, at least 640 wide")
     p.add_argument("--fps", type=int, default=15, help="video frames per second (default 15)")
-    p.add_argument("--speed", type=float, default=2.0, help="simulated seconds per video second (default 2)")
-    p.add_argument("--until", type=float, default=None, help="film only the first N simulated seconds")
+    p.add_argument("--speed", type=number(above=0), default=2.0, help="simulated seconds per video second (default 2)")
+    p.add_argument("--until", type=number(above=0), default=None, help="film only the first N simulated seconds")
     p.add_argument("--shadows", action="store_true", help="render shadows (about twice the rendering time)")
     p.add_argument("--follow", type=int, default=0, help="the player the chase camera follows (default 0)")
     p.add_argument("--plot", default=None, help="write a PNG of sensor and motor traces here")

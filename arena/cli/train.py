@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from arena.cli.console import number
 from arena.errors import ArenaError
 
 
@@ -26,7 +27,7 @@ def add_parsers(sub) -> None:
     p.add_argument("--out", required=True, help="run folder (config, logs, eval.csv, curve.png, checkpoints)")
     p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument("--steps", type=int, default=d.steps, help="budget in env steps (default: %(default)s)")
-    p.add_argument("--minutes", type=float, default=None, help="budget in wall-clock minutes (whichever ends first)")
+    p.add_argument("--minutes", type=number(above=0), default=None, help="budget in wall-clock minutes (whichever ends first)")
     p.add_argument("--envs", type=int, default=d.n_envs, help="parallel envs (default: %(default)s)")
     p.add_argument("--vec", choices=VEC_KINDS, default=d.vec, help="vector env (default: %(default)s)")
     p.add_argument("--workers", type=int, default=None, help="processes for --vec batched (default: one per CPU)")
@@ -35,21 +36,21 @@ def add_parsers(sub) -> None:
     p.add_argument("--shaping", default=",".join(d.shaping),
                    help="shaping terms by name, comma separated; '' for none (default: %(default)s)")
     p.add_argument("--action-mode", choices=("duty", "speed"), default=d.action_mode)
-    p.add_argument("--control-dt", type=float, default=d.control_dt,
+    p.add_argument("--control-dt", type=number(above=0), default=d.control_dt,
                    help="s per decision, a multiple of 0.01: the agent holds each action that long (default: %(default)s)")
-    p.add_argument("--lost-after", type=float, default=None,
+    p.add_argument("--lost-after", type=number(above=0), default=None,
                    help="mm from the world's scored path that ends a training episode (default: never)")
     p.add_argument("--random-start", action="store_true",
                    help="training episodes start anywhere along the world's scored path (evaluation never does)")
-    p.add_argument("--episode-seconds", type=float, default=None, help="training episode length (default: the world's)")
+    p.add_argument("--episode-seconds", type=number(above=0), default=None, help="training episode length (default: the world's)")
     p.add_argument("--eval-every", type=int, default=d.eval_every, help="env steps between evaluations")
     p.add_argument("--eval-seeds", default=",".join(map(str, d.eval_seeds)), help="held-out evaluation seeds")
-    p.add_argument("--eval-seconds", type=float, default=None, help="evaluation episode length (default: the world's)")
+    p.add_argument("--eval-seconds", type=number(above=0), default=None, help="evaluation episode length (default: the world's)")
     p.add_argument("--checkpoint-every", type=int, default=d.checkpoint_every)
-    p.add_argument("--lr", type=float, default=d.learning_rate)
+    p.add_argument("--lr", type=number(above=0), default=d.learning_rate)
     p.add_argument("--n-steps", type=int, default=d.n_steps, help="rollout length per env per update")
-    p.add_argument("--ent-coef", type=float, default=d.ent_coef)
-    p.add_argument("--log-std-init", type=float, default=d.log_std_init)
+    p.add_argument("--ent-coef", type=number(at_least=0), default=d.ent_coef)
+    p.add_argument("--log-std-init", type=number(), default=d.log_std_init)
     p.add_argument("--sde", action="store_true", help="state-dependent exploration (gSDE) instead of white noise")
     p.add_argument("--net", default=",".join(map(str, d.net)), help="hidden layer sizes (default: %(default)s)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
