@@ -282,6 +282,20 @@ def test_live_view_runs_a_controller_to_the_asked_time(tmp_path):
         assert res.returncode == 2 and len(errors) == 1 and all(w in errors[0] for w in words), res.stderr
 
 
+def test_a_live_run_with_the_wrong_number_of_players_is_one_line(tmp_path):
+    """drive and view on a two-player world with one driver gave a zip() traceback."""
+    cases = ((("drive", "--world", "sumo", "--keys", "up*5", "--screenshot", "d.png"), "Sumo-v0 takes 2 player(s), 1"),
+             (("view", "--world", "sumo", "--agent", "sumo_seeker", "--screenshot", "v.png", "--at", "1"),
+              "give --agent 2 time(s)"),
+             (("view", "--world", "line-follow", "--agent", "line_follower", "--agent", "bang_bang",
+               "--screenshot", "v.png", "--at", "1"), "LineFollow-v0 takes 1 player(s), 2"))
+    for args, words in cases:
+        res = run_cli(*args, cwd=tmp_path)
+        errors = [line for line in res.stderr.splitlines() if line.startswith("arena: error:")]
+        assert res.returncode == 2 and len(errors) == 1 and words in errors[0], res.stderr
+        assert "Traceback" not in res.stderr
+
+
 # -- driving -------------------------------------------------------------------------------------------
 def test_drive_with_scripted_keys_moves_the_robot_and_records_a_verifiable_replay(tmp_path):
     shot, out = tmp_path / "d.png", tmp_path / "drive.json.gz"

@@ -16,7 +16,7 @@ from arena.controllers.protocol import InvalidAction, validate_action
 from arena.controllers.runner import ControllerProcess, _reply
 from arena.controllers.sandbox import Limits, SandboxError
 from arena.errors import ArenaError
-from arena.match import Match, Trajectory, trajectory_header
+from arena.match import Match, Trajectory, load_world_spec, trajectory_header
 from arena.view.trace import Trace
 
 
@@ -38,7 +38,12 @@ class Session:
     """A match that the caller steps, recorded into a Trace, its commands and its digest chain."""
 
     def __init__(self, world, robots: list, seed: int, agents: list[str], agent_hashes: list[str]):
-        self.match = Match(world, robots)
+        spec = load_world_spec(world)
+        if len(agents) != spec.players:
+            fix = ("pick a solo world, or watch a match: arena view --world W --agent A --agent B"
+                   if agents == ["keyboard"] else f"give --agent {spec.players} time(s)")
+            raise ArenaError(f"{spec.id} takes {spec.players} player(s), {len(agents)} given (fix: {fix})")
+        self.match = Match(spec, robots)
         self.seed, self.agents, self.agent_hashes = int(seed), agents, agent_hashes
         m = self.match
         m.reset(np.random.SeedSequence(self.seed))
