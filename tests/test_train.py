@@ -105,6 +105,10 @@ def test_bad_training_options_are_clear_errors(short_world, tmp_path):
         train(tiny(short_world, steps=None), tmp_path / "a", progress=False)
     with pytest.raises(ArenaError, match="vec 'fast'"):
         train(tiny(short_world, vec="fast"), tmp_path / "b", progress=False)
+    with pytest.raises(ArenaError, match="--steps 0: give a budget of at least 1"):  # it trained nothing, silently
+        train(tiny(short_world, steps=0), tmp_path / "d", progress=False)
+    with pytest.raises(ArenaError, match="--n-steps 0: PPO's rollout needs at least 2"):  # an SB3 AssertionError
+        train(tiny(short_world, n_steps=0), tmp_path / "e", progress=False)
     res = subprocess.run(arena_cmd("train", "--out", str(tmp_path / "c"), "--world", short_world, "--shaping", "vibes",
                                    "--steps", "128"), capture_output=True, text=True, timeout=600)
     assert res.returncode == 2 and "unknown shaping terms ['vibes']" in res.stderr and "Traceback" not in res.stderr

@@ -88,6 +88,10 @@ class TrainConfig:
             raise ArenaError("no budget: give --steps or --minutes")
         if self.n_envs < 1 or self.stack < 1 or self.eval_every < 1 or self.checkpoint_every < 1:
             raise ArenaError("--envs, --stack, --eval-every and --checkpoint-every must be at least 1")
+        if self.steps is not None and self.steps < 1:
+            raise ArenaError(f"--steps {self.steps}: give a budget of at least 1 env step (or --minutes)")
+        if self.n_steps < 2:  # PPO's rollout needs two steps to compute an advantage
+            raise ArenaError(f"--n-steps {self.n_steps}: PPO's rollout needs at least 2 steps per env (default 512)")
         ratio = self.control_dt / 0.01
         if self.control_dt < 0.01 - 1e-12 or abs(ratio - round(ratio)) > 1e-9:
             raise ArenaError(f"--control-dt {self.control_dt}: use a whole multiple of the brick's 0.01 s period")
