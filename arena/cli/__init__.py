@@ -2,7 +2,7 @@
 that adds its own subparsers and holds its commands (parsing, one call into the package, printing):
 arena.cli.play (run, eval), arena.cli.compete (submit, tournament, demo, replay, leaderboard) and
 arena.cli.content (check, world, parts, robot, list), arena.cli.see (view, drive), arena.cli.train
-(train, export, curves)."""
+(train, export, curves), arena.cli.queue (team, worker), arena.cli.serve (serve)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import os
 import sys
 
 from arena import __version__
-from arena.cli import compete, content, play, see, train
+from arena.cli import compete, content, play, queue, see, serve, train
 from arena.errors import ArenaError
 
 
@@ -19,7 +19,7 @@ def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="arena", description="Kit Arena: simulate, score and rank kit-robot controllers.")
     ap.add_argument("--version", action="version", version=f"kit-arena {__version__}")
     sub = ap.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for group in (play, compete, content, see, train):  # the order of `arena --help`
+    for group in (play, compete, queue, serve, content, see, train):  # the order of `arena --help`
         group.add_parsers(sub)
     return ap
 

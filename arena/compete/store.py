@@ -95,6 +95,34 @@ CREATE TABLE IF NOT EXISTS submissions (
     created     REAL NOT NULL,
     PRIMARY KEY (name, agent_hash)
 );
+CREATE TABLE IF NOT EXISTS teams (     -- who may submit through `arena serve` (arena.compete.teams)
+    name        TEXT PRIMARY KEY,
+    token_hash  TEXT NOT NULL UNIQUE,  -- sha256 hex of the team's token; the token itself is never stored
+    created     REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS jobs (      -- the submission queue (arena.compete.jobs)
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    team        TEXT NOT NULL,
+    name        TEXT NOT NULL,         -- the agent's name
+    filename    TEXT NOT NULL,         -- as uploaded, shown only: the file is uploads/<upload>
+    upload      TEXT NOT NULL,         -- the stored upload's file name: <id>.zip or <id>.py
+    worlds      TEXT NOT NULL,         -- JSON list of world ids asked for ([]: declared or by trial)
+    status      TEXT NOT NULL,         -- queued | running | done | failed | rejected
+    reason      TEXT NOT NULL,
+    agent_hash  TEXT NOT NULL,         -- '' until admitted
+    agent_path  TEXT NOT NULL,         -- the stored copy, '' until admitted
+    match_ids   TEXT NOT NULL,         -- JSON list of its stored matches
+    done        INTEGER NOT NULL,      -- progress: its matches stored
+    total       INTEGER NOT NULL,      -- progress: its matches in all (0 until validated)
+    owner       TEXT NOT NULL,         -- host:pid:token of the worker holding it ('' when none)
+    expires     REAL NOT NULL,         -- the worker's lease; after it (or once it is gone) another takes over
+    attempts    INTEGER NOT NULL,      -- how many times a worker took it
+    created     REAL NOT NULL,
+    started     REAL,
+    finished    REAL
+);
+CREATE INDEX IF NOT EXISTS jobs_team ON jobs(team, created);
+CREATE INDEX IF NOT EXISTS jobs_status ON jobs(status, id);
 """
 
 RESULT_COLUMNS = ("match_id", "player", "world", "robot", "robot_hash", "agent", "agent_hash", "seed", "status",
@@ -102,11 +130,14 @@ RESULT_COLUMNS = ("match_id", "player", "world", "robot", "robot_hash", "agent",
                   "isolation", "engine", "output", "created")
 
 
-def match_id(world: str, players: list[tuple[str, str]], seed: int, engine: str) -> str:
+def match_id(world: str, players: list[tuple[str, str]], seed: int, engine: str, presses=None) -> str:
     """The key of a match: world id (with version), (robot hash, agent hash) per start position,
-    seed and engine version."""
-    key = json.dumps(["kit-arena-match", world, [list(p) for p in players], int(seed), engine])
-    return hashlib.sha256(key.encode()).hexdigest()[:32]
+    seed and engine version, and the scripted brick button presses [[button, start s, end s], ...]
+    when there are any (other presses make another match; a match without any keeps its old id)."""
+    items = ["kit-arena-match", world, [list(p) for p in players], int(seed), engine]
+    if presses:
+        items.append([[str(b), float(t0), float(t1)] for b, t0, t1 in presses])
+    return hashlib.sha256(json.dumps(items).encode()).hexdigest()[:32]
 
 
 def result_match_id(results) -> str:
@@ -189,11 +220,15 @@ class Store:
             raise
         self.db.commit()
 
+    def transaction(self):
+        """A write transaction for the modules that keep their own tables here (teams, jobs)."""
+        return self._write()
+
     def add_match(self, results, replay: dict | None = None, world_hash: str = "") -> bool:
         """Store one match (an EpisodeResult per player, in start order) and its replay in one
         transaction, and end any claim on it. Returns False when that match was already stored
         (nothing is changed)."""
-        mid = result_match_id(results)
+        mid = replay["match_id"] if replay is not None else result_match_id(results)  # the replay's has the presses
         r0, now = results[0], time.time()
         with self._write():
             cur = self.db.execute("INSERT OR IGNORE INTO matches VALUES (?,?,?,?,?,?,?)",
@@ -261,6 +296,10 @@ class Store:
     # -- reading -----------------------------------------------------------------------------------
     def has_match(self, mid: str) -> bool:
         return self.db.execute("SELECT 1 FROM matches WHERE match_id=?", (mid,)).fetchone() is not None
+
+    def match_statuses(self, mid: str) -> list[str]:
+        """The status of each player of a stored match, in start order ([] when it is not stored)."""
+        return [r[0] for r in self.db.execute("SELECT status FROM results WHERE match_id=? ORDER BY player", (mid,))]
 
     def match_ids(self) -> set[str]:
         return {r[0] for r in self.db.execute("SELECT match_id FROM matches")}
