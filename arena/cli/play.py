@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import base64
 import json
+from pathlib import Path
 
 from arena.cli import see
 from arena.cli.console import make_console, number
@@ -40,7 +42,11 @@ def add_parsers(sub) -> None:
     p.add_argument("--step-ms", type=number(above=0), default=None, help="per-step deadline for the controller (ms)")
     p.add_argument("--press", action="append", default=[], metavar="BUTTON@S[-END]",
                    help="press a brick button at S seconds (held 0.2 s, or until END), e.g. CENTER@0.5; "
-                        "repeatable. Default: no button is ever pressed (docs/brick.md)")
+                        "repeatable; replaces the world's [brick] presses ('--press none': press nothing). "
+                        "Default: the world's [brick] presses, else none (docs/brick.md)")
+    p.add_argument("--screen-dir", default=None, metavar="DIR",
+                   help="write the brick's screen as PNG pictures (178 x 128), one each time it changed: "
+                        "DIR/screen-NNN-T.TTs.png (docs/brick.md)")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("eval", help="run one agent on N seeds in parallel: median, mean with 95 %% CI, terms",
@@ -100,7 +106,12 @@ def cmd_run(args) -> int:
     from arena.compete.tournament import HASH_EVERY
     from arena.controllers.devices import parse_press
 
-    presses = [parse_press(t) for t in args.press]  # a bad press is refused before the run
+    if args.screen_dir and Path(args.screen_dir).exists() and not Path(args.screen_dir).is_dir():
+        from arena.errors import ArenaError
+
+        raise ArenaError(f"--screen-dir {args.screen_dir}: not a folder (fix: name a folder, new or existing)")
+    # no --press: the world's own start ritual ([brick] presses); --press none: nothing pressed
+    presses = None if not args.press else [parse_press(t) for t in args.press if t.strip().lower() != "none"]
     record = store is not None  # a stored match keeps its replay, as a tournament's does
     r = run_episode(args.world, args.robot, args.agent, seed=args.seed, limits=limits, isolation=args.isolation,
                     presses=presses, record=record, hash_every=HASH_EVERY if record else 0)
@@ -108,14 +119,32 @@ def cmd_run(args) -> int:
         rep, world_hash = _run_replay(args, r, presses, HASH_EVERY)
         r.actions, r.checkpoints, r.tags = [], [], ""  # in the replay now
         store.add_match([r], rep, world_hash)
+    frames = _screen(r, args.screen_dir)
     if args.json:
-        print(json.dumps(r.as_dict(), sort_keys=True))
+        d = r.as_dict()
+        d["brick"]["screen_png"] = [{"t_s": f["t_s"], "png": base64.b64encode(f["png"]).decode()} for f in frames]
+        print(json.dumps(d, sort_keys=True))
     else:
         _print_result(r, make_console())
+        if args.screen_dir and frames:
+            make_console().print(f"screen     {len(frames)} picture(s) in {args.screen_dir}", markup=False)
     return RUN_EXIT[r.status]
 
 
-def _run_replay(args, r, presses: list, hash_every: int) -> tuple[dict, str]:
+def _screen(r, folder: str | None) -> list[dict]:
+    """The brick's screen as PNG frames (arena.controllers.screen), written to folder if given."""
+    from arena.controllers.screen import screen_frames
+
+    frames, _ = screen_frames(r.brick["screen"])
+    if folder:
+        out = Path(folder)
+        out.mkdir(parents=True, exist_ok=True)
+        for i, f in enumerate(frames):
+            (out / f"screen-{i:03d}-{f['t_s']:.2f}s.png").write_bytes(f["png"])
+    return frames
+
+
+def _run_replay(args, r, presses: list | None, hash_every: int) -> tuple[dict, str]:
     """The replay of a recorded `arena run` and its world file's hash."""
     from arena.compete import replay as replay_mod
     from arena.content import file_hash

@@ -31,7 +31,7 @@ from arena.compete.storefile import show as show_path
 from arena.content import file_hash, listing
 from arena.controllers.protocol import InvalidAction, validate_action
 from arena.errors import ArenaError
-from arena.match import TAG_BYTES, Trajectory, trajectory_header
+from arena.match import TAG_BYTES, Trajectory, load_world_spec, trajectory_header
 from arena.sim import CONTROL_DT, PHYSICS_DT
 
 FORMAT = "kit-arena-replay/2"
@@ -46,10 +46,13 @@ def build(world_file: str, world_id: str, seed: int, players: list[dict], result
     run_match(..., record=True, hash_every=hash_every, presses=presses), one per player. Scripted
     button presses are kept (key presses) only when there were any: they are in the digest header."""
     steps = len(results[0].actions)
+    if presses is None:  # run_match's default: the world's own start ritual ([brick] presses)
+        presses = load_world_spec(world_file).presses
     extra = {"presses": [[str(b), float(t0), float(t1)] for b, t0, t1 in presses]} if presses else {}
     return {**extra,
         "format": FORMAT, "engine": __version__, "pybullet": _pybullet_version(),
-        "match_id": match_id(world_id, [(p["robot_hash"], p["agent_hash"]) for p in players], seed, __version__),
+        "match_id": match_id(world_id, [(p["robot_hash"], p["agent_hash"]) for p in players], seed, __version__,
+                             presses),
         "world": {"id": world_id, "file": str(world_file), "hash": file_hash(world_file)},
         "players": players, "seed": int(seed), "control_dt": CONTROL_DT, "physics_dt": PHYSICS_DT,
         "hash_every": int(hash_every), "steps": steps,
@@ -281,7 +284,7 @@ def verify(rep: dict) -> Verification:
                                        "only the bodies' base states; it cannot be verified by kit-arena "
                                        f"{__version__} (fix: play the match again to record a {FORMAT} replay)", 0, 0)
         players = [(p["robot_hash"], p["agent_hash"]) for p in rep["players"]]
-        mid = match_id(rep["world"]["id"], players, int(rep["seed"]), rep["engine"])
+        mid = match_id(rep["world"]["id"], players, int(rep["seed"]), rep["engine"], rep.get("presses"))
         if mid != rep["match_id"]:
             return Verification(False, f"match id {rep['match_id']} does not match the recorded configuration "
                                        f"({mid})", 0, 0)

@@ -47,6 +47,7 @@ class World:
     hash: str
     players: int
     robot: str  # the world's default robot
+    presses: tuple = ()  # the world's [brick] presses: part of each match's id
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,7 @@ def load_world_entry(path: str | Path) -> World:
 
     p = resolve("worlds", path)
     spec = load_world(p)
-    return World(str(p.resolve()), spec.id, file_hash(p), spec.players, spec.robot)
+    return World(str(p.resolve()), spec.id, file_hash(p), spec.players, spec.robot, spec.presses)
 
 
 def bundled_worlds() -> list[World]:
@@ -126,7 +127,8 @@ def schedule(worlds: Iterable[World], agents: Iterable[Agent], seeds: Iterable[i
         for seed in seeds:
             for lineup in lineups:
                 players = tuple(seat[a.hash] for a in lineup)
-                mid = match_id(w.id, [(p["robot_hash"], p["agent_hash"]) for p in players], seed, __version__)
+                mid = match_id(w.id, [(p["robot_hash"], p["agent_hash"]) for p in players], seed, __version__,
+                               w.presses)
                 jobs.append(Job(mid, w.path, w.id, w.hash, seed, players, record, hash_every))
     return jobs
 

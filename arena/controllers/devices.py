@@ -7,6 +7,7 @@ from arena.content import listing
 from arena.errors import ArenaError
 from arena.kit.catalogue import catalogue
 from arena.robot.spec import load_robot
+from arena.world.checks import read_press
 
 # the device names the brick's API uses -> the catalogue's kind (motors) or sensor type
 DEVICES = {"motor": "motor", "touch sensor": "touch", "colour sensor": "color", "light sensor": "color",
@@ -43,26 +44,11 @@ def port_reason(reply: dict) -> str:
             f"(run it on one of those with --robot, or change the port in the program)")
 
 
-# the brick's buttons (pybricks.parameters.Button names) a scripted press may name
-BUTTONS = ("LEFT", "RIGHT", "UP", "DOWN", "CENTER", "LEFT_UP", "LEFT_DOWN", "RIGHT_UP", "RIGHT_DOWN", "BEACON")
-TAP_S = 0.2  # how long a press with no end time is held: a quick tap by the operator
-
-
 def parse_press(text: str, where: str = "--press") -> list:
     """"CENTER@0.5" (a 0.2 s tap at 0.5 s) or "CENTER@0.5-2" (held from 0.5 s to 2 s) ->
-    [button, start s, end s]; ArenaError naming the problem and the form to use."""
-    form = "use BUTTON@SECONDS or BUTTON@START-END, e.g. CENTER@0.5"
-    name, sep, when = str(text).partition("@")
-    name = name.strip().upper()
-    if not sep or name not in BUTTONS:
-        raise ArenaError(f"{where} {text!r}: " + (f"unknown button {name!r}; buttons: {', '.join(BUTTONS)}"
-                                                 if sep else form))
-    start, dash, end = when.partition("-")
+    [button, start s, end s]; ArenaError naming the problem and the form to use. The one parser
+    is arena.world.checks.read_press (a world's [brick] presses use it too)."""
     try:
-        t0 = float(start)
-        t1 = float(end) if dash else t0 + TAP_S
-    except ValueError:
-        raise ArenaError(f"{where} {text!r}: the time is not a number of seconds; {form}") from None
-    if not (0.0 <= t0 < t1) or t1 != t1 or t1 == float("inf"):
-        raise ArenaError(f"{where} {text!r}: times must be finite, 0 or more, the end after the start; {form}")
-    return [name, t0, t1]
+        return read_press(text)
+    except ValueError as exc:
+        raise ArenaError(f"{where} {text!r}: {exc}") from None

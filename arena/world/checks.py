@@ -101,3 +101,61 @@ def robot_problem(world) -> SpecError | None:
         return SpecError(world.file, "robot", f"the default robot cannot be found ({str(exc).split(':')[0]})",
                          "use a robot name from `arena list` or a path to a build file")
     return None
+
+
+# -- the operator's button presses ([brick] presses = [...], `arena run --press`) -----------------
+# the brick's buttons (pybricks.parameters.Button names) a scripted press may name
+BUTTONS = ("LEFT", "RIGHT", "UP", "DOWN", "CENTER", "LEFT_UP", "LEFT_DOWN", "RIGHT_UP", "RIGHT_DOWN", "BEACON")
+TAP_S = 0.2  # how long a press with no end time is held: a quick tap by the operator
+PRESS_FORM = "use BUTTON@SECONDS or BUTTON@START-END, e.g. CENTER@0.5"
+MAX_PRESSES = 100  # a start ritual is a few presses; a long list is a mistake
+
+
+def read_press(text) -> list:
+    """"CENTER@0.5" (a TAP_S tap at 0.5 s) or "CENTER@0.5-2" (held from 0.5 s to 2 s) ->
+    [button, start s, end s]; ValueError naming the problem (the caller adds where and the form)."""
+    name, sep, when = str(text).partition("@")
+    name = name.strip().upper()
+    if not sep:
+        raise ValueError(PRESS_FORM)
+    if name not in BUTTONS:
+        raise ValueError(f"unknown button {name!r}; buttons: {', '.join(BUTTONS)}")
+    start, dash, end = when.partition("-")
+    try:
+        t0 = float(start)
+        t1 = float(end) if dash else t0 + TAP_S
+    except ValueError:
+        raise ValueError(f"the time is not a number of seconds; {PRESS_FORM}") from None
+    if not (0.0 <= t0 < t1) or t1 != t1 or t1 == float("inf"):
+        raise ValueError(f"times must be finite, 0 or more, the end after the start; {PRESS_FORM}")
+    return [name, t0, t1]
+
+
+def read_brick(top: Table, time_limit: float | None) -> tuple[tuple, list[SpecError]]:
+    """The world's [brick] table: presses = ["CENTER@0.5", ...], the operator's start ritual,
+    pressed on every player's brick when a run gives no --press. (presses, problems)."""
+    if not top.has("brick"):
+        return (), []
+    try:
+        brick = top.table("brick")
+        texts = brick.strs("presses", ())
+    except SpecError as exc:
+        return (), [exc]
+    probs = brick.unknown()
+    if len(texts) > MAX_PRESSES:
+        probs.append(brick.error("presses", f"{len(texts)} presses, over the limit of {MAX_PRESSES}",
+                                 "keep the start ritual to the presses a program waits for"))
+        return (), probs
+    out = []
+    for i, text in enumerate(texts):
+        try:
+            press = read_press(text)
+        except ValueError as exc:
+            probs.append(brick.error(f"presses[{i}]", f"{text!r}: {exc}", PRESS_FORM))
+            continue
+        if time_limit is not None and press[1] >= time_limit:
+            probs.append(brick.error(f"presses[{i}]", f"{text!r} starts at {press[1]:g} s, after the world's "
+                                     f"time limit of {time_limit:g} s", "press it within the time limit"))
+            continue
+        out.append(tuple(press))
+    return tuple(out), probs

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from arena.errors import SpecError
 from arena.tomlio import Table, first_problem, load_toml
-from arena.world.checks import mat_problems, path_problems, picture_problems, start_problems
+from arena.world.checks import mat_problems, path_problems, picture_problems, read_brick, start_problems
 from arena.world.shaping import ShapingSpec, read_shaping
 from arena.world.terms import TermSpec, read_term
 
@@ -176,6 +176,7 @@ class WorldSpec:
     objects: tuple[ObjectSpec, ...] = ()
     maze: MazeSpec | None = None
     shaping: tuple[ShapingSpec, ...] = ()  # training-only reward terms (arena.world.shaping)
+    presses: tuple[tuple[str, float, float], ...] = ()  # [brick] presses: (button, start s, end s)
 
     @property
     def object_ids(self) -> tuple[str, ...]:
@@ -423,6 +424,8 @@ def read_world(path: Path) -> tuple[WorldSpec | None, list[SpecError]]:
         ("max_size", lambda: limits.vec("size", 3, (250.0, 250.0, 250.0))),
         ("max_mass", lambda: limits.num("mass", 1.5, lo=0.01)), ("ambient", lambda: top.num("ambient", 10.0, lo=0.0, hi=100.0)),
         ("border", lambda: top.num("border", 0.0, lo=0.0)))}
+    presses, brick_probs = read_brick(top, vals["time_limit"])
+    probs.extend(brick_probs)
     probs.extend(limits.unknown())
     probs.extend(top.unknown(("maze",)))
     if probs:
@@ -431,7 +434,7 @@ def read_world(path: Path) -> tuple[WorldSpec | None, list[SpecError]]:
         id=wid, name=name, file=f, mat_size=mat_size, mat_resolution=res, mat_color=mat_color, mat_image=mat_image,
         areas=tuple(areas), paths=tuple(paths), walls=tuple(walls), starts=tuple(s for _, s in starts),
         terms=tuple(terms), players=players, zones=tuple(zones), objects=tuple(objects), maze=maze,
-        shaping=tuple(shaping), **vals), []
+        shaping=tuple(shaping), presses=presses, **vals), []
 
 
 def load_world(path: Path) -> WorldSpec:

@@ -74,9 +74,21 @@ class Font:
 Font.DEFAULT = Font("Lucida", 12)
 
 
+def _ink(color, default="black"):
+    """The EV3's screen is black and white: Color.WHITE is white, None the default, any other black."""
+    if color is None:
+        return default
+    return "white" if getattr(color, "name", None) == "WHITE" else "black"
+
+
+def _opts(*tokens):
+    return "".join(f" {t}" for t in tokens if t)
+
+
 class Image:
     """An image, or the screen itself (Image("_screen_") / EV3Brick.screen): 178 x 128 pixels.
-    Drawing on the screen is recorded in the run's output; nothing is rendered."""
+    Drawing on the screen is recorded in the run's output, one line per call with every parameter
+    the picture needs; the arena renders the pictures from them (arena/controllers/screen.py)."""
 
     def __init__(self, source="_screen_", sub=False, x1=0, y1=0, x2=0, y2=0):
         self._screen = source == "_screen_"
@@ -104,26 +116,30 @@ class Image:
         self._show("clear")
 
     def draw_pixel(self, x, y, color=None):
-        self._show(f"pixel {x},{y}")
+        self._show(f"pixel {int(x)},{int(y)}" + _opts(_ink(color, "")))
 
     def draw_line(self, x1, y1, x2, y2, width=1, color=None):
-        self._show(f"line {x1},{y1} {x2},{y2}")
+        self._show(f"line {int(x1)},{int(y1)} {int(x2)},{int(y2)}"
+                   + _opts(f"w{int(width)}" if int(width) != 1 else "", _ink(color, "")))
 
     def draw_box(self, x1, y1, x2, y2, r=0, fill=False, color=None):
-        self._show(f"box {x1},{y1} {x2},{y2}")
+        self._show(f"box {int(x1)},{int(y1)} {int(x2)},{int(y2)}"
+                   + _opts(f"r{int(r)}" if int(r) else "", "fill" if fill else "", _ink(color, "")))
 
     def draw_circle(self, x, y, r, fill=False, color=None):
-        self._show(f"circle {x},{y} r{r}")
+        self._show(f"circle {int(x)},{int(y)} r{int(r)}" + _opts("fill" if fill else "", _ink(color, "")))
 
     def draw_image(self, x, y, source, transparent=None):
-        self._show(f"image {source if isinstance(source, str) else 'Image'} at {x},{y}")
+        self._show(f"image {source if isinstance(source, str) else 'Image'} at {int(x)},{int(y)}")
 
     def load_image(self, source):
         self._line = 0
         self._show(f"image {source if isinstance(source, str) else 'Image'}")
 
     def draw_text(self, x, y, text, text_color=None, background_color=None):
-        self._show(f"text {x},{y} {text}")
+        ink = (_ink(text_color), _ink(background_color, "none"))
+        how = "" if ink == ("black", "none") else f"/{ink[0]}/{ink[1]}"
+        self._show(f"text{how} {int(x)},{int(y)} {text}")
 
     def print(self, *args, sep=" ", end="\n"):
         self._line += 1
@@ -131,6 +147,7 @@ class Image:
 
     def set_font(self, font):
         self._font = font
+        self._show(f"font {font.size}")
 
     def save(self, filename):
         if not isinstance(filename, str):
