@@ -181,6 +181,7 @@ def main() -> int:
     controller = None
     program = None
     presses: list = []
+    info: dict = {}
     keys: list = []
     while line := proto_in.readline():
         msg = json.loads(line)
@@ -197,7 +198,7 @@ def main() -> int:
                 return 1
             proto_out.write('{"type": "ready", "brick": true}\n')
         elif kind == "act" and program is not None:
-            return _run_program(code, program, msg, proto_in, proto_out, presses)
+            return _run_program(code, program, msg, proto_in, proto_out, presses, info)
         elif kind == "init":
             try:
                 controller = _load(msg["agent"])
@@ -206,7 +207,8 @@ def main() -> int:
                 return 1
             proto_out.write('{"type": "ready"}\n')
         elif kind == "reset" and program is not None:
-            presses = msg.get("info", {}).get("presses", [])  # scripted button presses
+            info = msg.get("info", {})
+            presses = info.get("presses", [])  # scripted button presses
             proto_out.write('{"type": "ok"}\n')
         elif kind == "reset":
             keys = msg.get("keys", [])
@@ -254,13 +256,13 @@ def _act_loop(controller, keys: list, first: dict, proto_in, proto_out) -> int:
         msg = loads(line)
 
 
-def _run_program(code, path: str, first: dict, proto_in, proto_out, presses: list) -> int:
+def _run_program(code, path: str, first: dict, proto_in, proto_out, presses: list, info: dict) -> int:
     """Run a brick program top to bottom on the virtual brick (see brick/pybricks/_runtime.py)."""
     sys.path.insert(0, BRICK_DIR)  # `import pybricks` finds the simulated brick, in this process only
     sys.path.insert(1, os.path.dirname(os.path.abspath(path)))
     from pybricks._runtime import ProgramEnded, Runtime
 
-    rt = Runtime(proto_in, proto_out, first, presses)
+    rt = Runtime(proto_in, proto_out, first, presses, info)
     try:
         exec(code, {"__name__": "__main__", "__file__": path})
     except ProgramEnded:

@@ -34,6 +34,7 @@ from arena.controllers.protocol import (
     plain_obs,
     validate_action,
 )
+from arena.controllers.radio import Radio
 from arena.controllers.sandbox import Limits, Sandbox, SandboxError
 from arena.match import Match, Trajectory, trajectory_header
 
@@ -60,6 +61,8 @@ class EpisodeResult:
     checkpoints: list = field(default_factory=list, repr=False)  # [step, 16 hex of the chain] every hash_every steps
     tags: str = field(default="", repr=False)  # record=True: base64 of the chain's tag at the start and every step
     poses: list = field(default_factory=list)  # every robot's final ground-truth pose, in start order (final_poses)
+    messages: list = field(default_factory=list)  # the match's Bluetooth traffic between bricks (radio.Radio.log)
+    ended_s: float | None = None  # sim time at which a brick program's last statement ran (None: it never did)
 
     @property
     def brick(self) -> dict:
@@ -76,6 +79,7 @@ class EpisodeResult:
         d["score"] = self.score
         d["poses"] = self.poses
         d["brick"] = self.brick
+        d["messages"] = self.messages
         if with_actions:
             d["actions"] = self.actions
         return d
@@ -96,6 +100,7 @@ class ControllerProcess:
         self.sandbox = Sandbox([sys.executable, "-I", str(host)], readonly=readonly, workdir_files=files,
                                limits=limits, isolation=isolation, cpu=cpu, spin=spin)
         self.failed: SandboxError | None = None
+        self.bt, self.done = None, False
 
     def _check(self, reply: dict) -> dict:
         if reply.get("type") == "error":
@@ -117,9 +122,11 @@ class ControllerProcess:
         self.keys = keys
         self._check(self.sandbox.request({"type": "reset", "seed": seed, "info": info, "keys": keys}))
 
-    def send_obs(self, t_ms: int, raw: dict, robot) -> None:
+    def send_obs(self, t_ms: int, raw: dict, robot, bt: list | None = None) -> None:
         if self.brick:
             msg = {"type": "act", "t": t_ms, "obs": plain_obs(raw), "motors": motor_states(robot)}
+            if bt:
+                msg["bt"] = bt  # messaging events due now (arena.controllers.radio)
         else:
             msg = {"type": "act", "t": t_ms, "v": [_plain(raw[k]) for k in self.keys]}
         self.sandbox.send(msg)
@@ -128,6 +135,8 @@ class ControllerProcess:
         reply = self._check(self.sandbox.recv())
         if reply.get("type") != "action" or "action" not in reply:
             raise SandboxError(INVALID, "controller sent a message that is not an action")
+        # a brick program's messaging requests, and whether its program has ended
+        self.bt, self.done = (reply.get("bt"), reply.get("done") is True) if self.brick else (None, False)
         return reply["action"]
 
     def close(self) -> str:
@@ -141,7 +150,8 @@ class ControllerProcess:
 
 def run_match(world: str | Path, entrants: list[tuple[str | Path | None, str | Path]], seed: int = 0,
               limits: Limits | None = None, isolation: str = "auto", record: bool = False,
-              hash_every: int = 0, cpus: str = "auto", presses: list | None = None) -> list[EpisodeResult]:
+              hash_every: int = 0, cpus: str = "auto", presses: list | None = None,
+              until_done: bool = False) -> list[EpisodeResult]:
     """Run one match: entrants[i] = (robot or None for the world's default, agent) drives player i.
 
     Never raises for anything a controller does: a controller that fails gets its status and
@@ -152,7 +162,9 @@ def run_match(world: str | Path, entrants: list[tuple[str | Path | None, str | P
     cpus: "auto" gives each controller a spare CPU when there is one (see placement); "shared"
     keeps the match on one CPU, for callers that run several matches at once (tournaments).
     presses: scripted brick button presses [[button, start s, end s], ...] (devices.parse_press)
-    for every player's brick, after the world's own.
+    for every player's brick; None: the world's own ([brick] presses), a list replaces them.
+    until_done: end the match as soon as every running controller is a brick program that has
+    ended (its last statement ran), instead of at the world's time limit.
     """
     if cpus not in ("auto", "shared"):
         raise ValueError(f"cpus must be 'auto' or 'shared', not {cpus!r}")
@@ -167,14 +179,16 @@ def run_match(world: str | Path, entrants: list[tuple[str | Path | None, str | P
     if affinity is not None:
         os.sched_setaffinity(0, {where.arena})
     try:
-        return _run(match, agents, seed, limits, isolation, record, hash_every, where, list(presses or []))
+        presses = [list(p) for p in (match.world_spec.presses if presses is None else presses)]  # None: the world's
+        return _run(match, agents, seed, limits, isolation, record, hash_every, where, presses,
+                    until_done)
     finally:
         if affinity is not None:
             os.sched_setaffinity(0, affinity)
 
 
 def _run(match: Match, agents: list[Path], seed: int, limits: Limits, isolation: str, record: bool,
-         hash_every: int, where: Placement, presses: list) -> list[EpisodeResult]:
+         hash_every: int, where: Placement, presses: list, until_done: bool = False) -> list[EpisodeResult]:
     ctls = [ControllerProcess(p, limits, isolation, cpu, where.spin) for p, cpu in zip(agents, where.controllers,
                                                                                        strict=True)]
     status = [OK] * len(ctls)
@@ -189,18 +203,23 @@ def _run(match: Match, agents: list[Path], seed: int, limits: Limits, isolation:
                                                seed, __version__, presses), keep_tags=record)
     applied: list = []  # the commands of the last step, for the digest
     alive = list(range(len(ctls)))
+    control_ms = round(match.sim.control_dt * 1000)
+    radio = Radio(match.players, control_ms)
+    ended_s: list = [None] * len(ctls)
 
     def fail(i: int, exc: SandboxError) -> None:
         status[i], reason[i] = exc.status, exc.reason
         ctls[i].sandbox.close()
         alive.remove(i)
+        radio.switch_off(match.steps, i)
 
     for i, ctl in enumerate(ctls):
         robot = match.robots[i]
         try:
             ctl.start(match.world_spec.id, robot.ports)
             ctl.reset(seed, {"world": match.world_spec.id, "robot": robot.spec.name, "ports": robot.ports,
-                             "player": i, "control_ms": round(match.sim.control_dt * 1000), "presses": presses},
+                             "player": i, "control_ms": control_ms, "presses": presses,
+                             "brick": radio.names[i], "bricks": radio.names},
                       [k.key for k in robot.obs_keys()])
         except SandboxError as exc:
             fail(i, exc)
@@ -215,11 +234,13 @@ def _run(match: Match, agents: list[Path], seed: int, limits: Limits, isolation:
     stepped = False
     while True:
         t_ms = int(round(match.time * 1000))
+        step = match.steps
         cmds: list[dict] = [{} for _ in ctls]
         sent = []
+        due = radio.due(step)
         for i in list(alive):
             try:
-                ctls[i].send_obs(t_ms, obs[i], match.robots[i])
+                ctls[i].send_obs(t_ms, obs[i], match.robots[i], due.get(i))
                 sent.append(i)
             except SandboxError as exc:
                 fail(i, exc)
@@ -228,6 +249,7 @@ def _run(match: Match, agents: list[Path], seed: int, limits: Limits, isolation:
         # every controller's reply is awaited at the same time, each against its own clock: a
         # controller that stalls must not eat into its opponent's time
         replies = [pool.submit(_reply, ctls[i]) for i in sent] if pool else [_reply(ctls[i]) for i in sent]
+        requests: dict = {}
         for i, fut in zip(sent, replies, strict=True):
             action, err = fut.result() if pool else fut
             if err is not None:
@@ -237,6 +259,16 @@ def _run(match: Match, agents: list[Path], seed: int, limits: Limits, isolation:
                 cmds[i] = validate_action(action, match.robots[i].ports)
             except InvalidAction as exc:
                 fail(i, SandboxError(INVALID, str(exc)))
+                continue
+            if ctls[i].bt:
+                requests[i] = ctls[i].bt
+        for i, exc in radio.submit(step, requests).items():
+            fail(i, SandboxError(INVALID, f"messaging: {exc}"))
+        for i in alive:
+            if ctls[i].done:  # sent with its requests: the frames of its last statements still go out
+                radio.switch_off(step, i)
+                ended_s[i] = round(match.time, 3) if ended_s[i] is None else ended_s[i]
+        ended = until_done and all(ctls[i].done for i in alive)
         for i in range(len(ctls)):
             if status[i] != OK:  # a failed controller's robot coasts
                 cmds[i] = {p: {"stop": "coast"} for p in match.robots[i].ports}
@@ -247,7 +279,7 @@ def _run(match: Match, agents: list[Path], seed: int, limits: Limits, isolation:
         applied = cmds + [{}] * (match.players - len(cmds))  # seats without a controller coast
         obs = match.step(applied)
         stepped = True
-        if match.terminated or match.truncated:
+        if match.terminated or match.truncated or ended:
             record_state()
             break
     if pool is not None:
@@ -263,7 +295,8 @@ def _run(match: Match, agents: list[Path], seed: int, limits: Limits, isolation:
             sim_time=round(match.time, 3), wall_time=wall, digest=traj.digest, isolation=ctl.isolation,
             output=outputs[i], agent_hash=agent_hashes[i], robot_hash=robot_hashes[i],
             actions=[a[i] for a in actions], checkpoints=checkpoints,
-            tags=base64.b64encode(traj.tags).decode() if traj.tags is not None else "", poses=poses))
+            tags=base64.b64encode(traj.tags).decode() if traj.tags is not None else "", poses=poses,
+            messages=radio.log, ended_s=ended_s[i]))
     match.close()
     return results
 
@@ -283,6 +316,7 @@ def _reply(ctl: ControllerProcess) -> tuple[object, SandboxError | None]:
 
 def run_episode(world: str | Path, robot: str | Path | None, agent: str | Path, seed: int = 0,
                 limits: Limits | None = None, isolation: str = "auto", record: bool = False,
-                hash_every: int = 0, presses: list | None = None) -> EpisodeResult:
+                hash_every: int = 0, presses: list | None = None, until_done: bool = False) -> EpisodeResult:
     """Run one solo episode of one controller; never raises for anything the controller does."""
-    return run_match(world, [(robot, agent)], seed, limits, isolation, record, hash_every, presses=presses)[0]
+    return run_match(world, [(robot, agent)], seed, limits, isolation, record, hash_every, presses=presses,
+                     until_done=until_done)[0]

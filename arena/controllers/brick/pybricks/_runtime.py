@@ -43,11 +43,15 @@ class ProgramEnded(BaseException):
 class Runtime:
     current: Runtime | None = None
 
-    def __init__(self, proto_in, proto_out, first: dict, presses=()):
+    def __init__(self, proto_in, proto_out, first: dict, presses=(), info=None):
         self.inp, self.out = proto_in, proto_out
         self.presses = [(str(b), float(t0) * 1000.0, float(t1) * 1000.0) for b, t0, t1 in presses]
+        self.info = info or {}  # the reset info: this brick's name and the world's bricks (messaging)
         self.pending: dict = {}  # port -> command for this control period
         self.read_keys: set = set()
+        self.bt_out: list = []  # messaging requests of this period (pybricks.messaging)
+        self.radio = None  # pybricks.messaging's handler of the events that arrive
+        self.ended = False
         self._update(first)
         Runtime.current = self
 
@@ -57,6 +61,8 @@ class Runtime:
         self.obs = msg.get("obs", {})
         self.motors = msg.get("motors", {})
         self.read_keys = set()
+        if msg.get("bt") and self.radio is not None:
+            self.radio(msg["bt"])
 
     def read(self, key: str):
         """A sensor value; reading the same one twice in one period lets a period pass first,
@@ -101,7 +107,12 @@ class Runtime:
     # -- time ----------------------------------------------------------------------------------
     def tick(self) -> None:
         """Send this period's commands, block until the next observation."""
-        self.out.write(json.dumps({"type": "action", "action": self.pending}) + "\n")
+        line = {"type": "action", "action": self.pending}
+        if self.bt_out:
+            line["bt"], self.bt_out = self.bt_out, []
+        if self.ended:
+            line["done"] = True
+        self.out.write(json.dumps(line) + "\n")
         self.out.flush()
         # commands persist on the brick; only send changes next time
         self.pending = {}
@@ -126,6 +137,7 @@ class Runtime:
     def finish(self) -> None:
         """The program returned: the brick stops its motors and idles until the run ends."""
         self.pending = {p: {"stop": "coast"} for p in "ABCD" if f"{p}/angle" in self.obs}
+        self.ended = True  # the arena may end the run here (run_match(until_done=True))
         try:
             while True:
                 self.tick()
