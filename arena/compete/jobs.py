@@ -126,7 +126,7 @@ def check_upload(upload: bytes, filename: str, store=None) -> None:
 def enqueue(store, team: str, name: str, upload: bytes, filename: str, worlds: list[str]) -> int:
     """Check the cheap things, save the upload and queue a job; returns its id. SubmissionError
     (RateLimitError when the team submitted too often) with the reason otherwise."""
-    check_name(name)
+    check_name(name, fix="the field `name`, e.g. name=my_agent")
     ext = upload_ext(filename)
     check_size(upload, filename)
     ids = [w.id for w in world_entries(list(worlds))]

@@ -72,10 +72,11 @@ def shown(text: str | bytes) -> str:
     return "'" + "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in s) + "'"
 
 
-def check_name(name: str) -> None:
+def check_name(name: str, fix: str = "--name my_agent") -> None:
+    """`fix` names where the caller gave the name: a CLI flag, a form field, an API field."""
     if not NAME_RE.match(name):
         raise SubmissionError(f"name {shown(name)}: use 1-40 characters a-z, 0-9, _ or -, starting with a letter "
-                              "or digit (fix: --name my_agent)")
+                              f"or digit (fix: {fix})")
 
 
 def clean_path(raw: bytes, where: str = "") -> str:

@@ -99,7 +99,7 @@ async def take(site, form: FormData, team: str) -> int:
         raise Refusal(422, "No name", "the submission needs a name (fix: e.g. name=my_agent: 1-40 characters a-z, "
                       "0-9, _ or -)")
     try:
-        check_name(name)
+        check_name(name, fix="the field `name`, e.g. name=my_agent")
     except SubmissionError as exc:
         raise Refusal(422, "Name refused", str(exc)) from None
     world_names = chosen_worlds(form.getlist("world"))
