@@ -82,6 +82,10 @@ def test_every_page_renders_over_an_empty_store(site):
     assert "RoboGames" in worlds.text  # the rules, from the world file's header
     pic = client.get("/worlds/line-follow.png")
     assert pic.status_code == 200 and pic.content[:8] == b"\x89PNG\r\n\x1a\n"
+    for name in ("line-follow", "LineFollow-v0"):  # a world's own address: its section of the worlds page
+        one = client.get(f"/worlds/{name}", follow_redirects=False)
+        assert one.status_code == 307 and one.headers["location"].endswith("/worlds#line-follow")
+    assert client.get("/worlds/no-such-world").status_code == 404
     assert client.get("/jobs").status_code == 200
     assert client.get("/api/leaderboard").json() == {"world": None, "tables": {}}
 

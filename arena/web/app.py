@@ -79,6 +79,7 @@ def create_app(db_path: str | Path) -> Starlette:
         Route("/", pages.leaderboard, name="leaderboard"),
         Route("/worlds", pages.worlds_page, name="worlds"),
         Route("/worlds/{name}.png", pages.world_picture, name="world_picture"),
+        Route("/worlds/{name}", pages.world_anchor, name="world"),
         Route("/agents/{agent_hash}", pages.agent_page, name="agent"),
         Route("/matches/{match_id}", pages.match_page, name="match"),
         Route("/matches/{match_id}/mat.png", pages.match_mat, name="match_mat"),

@@ -68,6 +68,14 @@ def worlds_page(request):
     return render(request, "worlds.html", worlds=rows)
 
 
+def world_anchor(request):
+    """/worlds/line-follow (or /worlds/LineFollow-v0): that world's section of the worlds page."""
+    w = worlds.find(request.path_params["name"])
+    if w is None:
+        raise HTTPException(404, f"no world {request.path_params['name'][:80]!r}")
+    return RedirectResponse(str(request.url_for("worlds")) + "#" + w.name, status_code=307)
+
+
 def world_picture(request):
     w = worlds.find(request.path_params["name"])
     if w is None:
