@@ -1,7 +1,9 @@
 """Kit Arena: a PyBullet simulator and challenge arena for kit robots.
 
-`import arena` registers every bundled world as a Gymnasium id (arena/LineFollow-v0, ...). The
-envs are importable from the top, loaded on first use (pybullet loads only when an env does):
+`import arena` registers every bundled world as a Gymnasium id (arena/LineFollow-v0, ...): at once
+if gymnasium is already imported, else as soon as it is (so a process that never uses Gymnasium,
+such as a tournament worker or most CLI commands, does not pay for importing it). The envs are
+importable from the top, loaded on first use (pybullet loads only when an env does):
 
     arena.ArenaEnv           the Gymnasium env            (arena.envs.single)
     arena.ArenaParallelEnv   the PettingZoo ParallelEnv   (arena.envs.parallel)
@@ -13,6 +15,8 @@ cli -> compete -> controllers -> envs -> match -> world -> robot -> kit -> sim -
 """
 
 __version__ = "0.1.0"
+
+import sys as _sys  # noqa: E402
 
 from arena import _speedups  # noqa: E402 - before any module it may compile is imported
 
@@ -62,4 +66,38 @@ def _register() -> None:
                      disable_env_checker=False)
 
 
-_register()
+class _RegisterOnImport:
+    """A meta path finder that waits for `import gymnasium` and registers the worlds right after
+    gymnasium's own envs (then leaves sys.meta_path): gymnasium.make("arena/...") works after
+    `import arena` in whatever order the two are imported, without importing gymnasium here."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name != "gymnasium":
+            return None
+        self.remove()
+        spec = None
+        for finder in list(_sys.meta_path):  # whichever finder would have found it, had we not been first
+            find = getattr(finder, "find_spec", None)
+            spec = find(name, path, target) if find is not None else None
+            if spec is not None:
+                break
+        if spec is None or spec.loader is None or not hasattr(spec.loader, "exec_module"):
+            return spec
+        run = spec.loader.exec_module
+
+        def exec_module(module) -> None:
+            run(module)
+            _register()
+
+        spec.loader.exec_module = exec_module
+        return spec
+
+    def remove(self) -> None:
+        if self in _sys.meta_path:
+            _sys.meta_path.remove(self)
+
+
+if "gymnasium" in _sys.modules:
+    _register()
+elif not any(type(f).__name__ == "_RegisterOnImport" for f in _sys.meta_path):  # once, even if reloaded
+    _sys.meta_path.insert(0, _RegisterOnImport())

@@ -12,6 +12,7 @@ cdef class Match:
     cdef public list robot_specs, robots
     cdef public object obs, object_bodies, static_bodies
     cdef public dict body_names
+    cdef public list sonars, bodies  # ultrasonic sensors by port per robot; body ids (presence)
     cdef public int max_steps, steps
 
     @cython.locals(r=Robot, t=double, obs=list, sim=Sim, robots=list, _k=int)

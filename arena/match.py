@@ -18,11 +18,12 @@ from arena.content import resolve
 from arena.robot.body import Robot
 from arena.robot.spec import RobotSpec, load_robot
 from arena.sim import CONTROL_DT, PHYSICS_DT, Sim, yaw_of
-from arena.world.scene import World, seed_streams
+from arena.world.scene import World, hear, seed_streams, set_emitters, sonars_of
 from arena.world.scoring import TOPPLED_UP, ObjectState, RobotState, Scorer, Snapshot
 from arena.world.spec import WorldSpec, check_robot_fits, load_world
 
-__all__ = ["Match", "TOPPLED_UP", "Trajectory", "load_robot_spec", "load_world_spec", "trajectory_header"]
+__all__ = ["Match", "TOPPLED_UP", "Trajectory", "command_bytes", "load_robot_spec", "load_world_spec",
+           "trajectory_header"]
 
 
 def load_world_spec(world: str | Path | WorldSpec) -> WorldSpec:
@@ -52,6 +53,7 @@ class Match:
         for r in self.robots:
             check_robot_fits(self.world_spec, r.spec.name, r.size_mm, r.mass)
         self.scorer = Scorer(self.world, n)
+        self.sonars = [sonars_of(r) for r in self.robots]  # ultrasonic sensors hear each other (presence)
         self.max_steps = int(round(self.world_spec.time_limit / control_dt))
         self.steps = 0
 
@@ -84,17 +86,19 @@ class Match:
         self.body_names = {b: "wall" for b in self.static_bodies[1:]}
         self.body_names.update(zip(self.object_bodies, self.layout.object_ids, strict=True))
         self.body_names.update((r.body, "robot") for r in self.robots)
+        self.bodies = [r.body for r in self.robots]
         self.steps = 0
         self.scorer.reset(self.layout)
         self.obs = [r.sense(0.0, self.mat, self.world.ambient) for r in self.robots]
+        hear(self.bodies, self.sonars, self.sim.rays, self.obs)
         self.scorer.update(self.snapshot())
         return self.obs
 
     def step(self, commands: list[dict]) -> list[dict]:
         """One control period. commands[i] are brick-level motor commands for robot i."""
         robots, sim = self.robots, self.sim
-        for r, c in zip(robots, commands, strict=True):
-            r.command(c)
+        for r, c, sonars in zip(robots, commands, self.sonars, strict=True):
+            r.command(set_emitters(sonars, c) if sonars else c)
             r.control()
         for _k in range(sim.substeps):
             for r in robots:
@@ -106,6 +110,7 @@ class Match:
         obs = []
         for r in robots:
             obs.append(r.sense(t, mat, ambient))
+        hear(self.bodies, self.sonars, sim.rays, obs)
         self.obs = obs
         self.scorer.update(self.snapshot())
         return obs
@@ -204,8 +209,58 @@ class Match:
         self.sim.close()
 
 
-TRAJECTORY = b"kit-arena-trajectory/2"
+TRAJECTORY = b"kit-arena-trajectory/3"
+TRAJECTORY_V2 = b"kit-arena-trajectory/2"  # commands as JSON: kit-arena-replay/2 replays are checked by this rule
 TAG_BYTES = 4  # per-step tag: enough to find the first differing step; the digest is the strong check
+END, NUMBER, TEXT, TABLE = 0, ord("f"), ord("s"), ord("{")  # the command encoding's tags (see command_bytes)
+_NAMES: dict = {}  # name -> its encoding (length + 1, then UTF-8): ports, keys and stop modes repeat every step
+
+
+def _name(s: str) -> bytes:
+    b = _NAMES.get(s)
+    if b is None:
+        raw = s.encode()
+        if len(raw) > 254:
+            raise ValueError(f"command name longer than 254 bytes: {s[:20]!r}...")
+        b = bytes([len(raw) + 1]) + raw
+        if len(_NAMES) < 4096:  # validated commands use a few dozen names; never grow without bound
+            _NAMES[s] = b
+    return b
+
+
+def command_bytes(commands: list[dict]) -> bytes:
+    """One control step's commands (validated: port -> number | stop mode | {key: number | mode}),
+    one dict per player, in a canonical, decodable binary form: per player, for each port in sorted
+    order, its name then NUMBER, or TEXT and the text, or TABLE and its keys sorted the same way
+    closed by END; END closes the player. Names are one byte (length + 1) then UTF-8. Every number
+    follows, after the last player, as float64 little-endian in the order met. A different
+    command, port, key or value of any size gives different bytes."""
+    tags = bytearray()
+    nums = []
+    for cmd in commands:
+        for port in sorted(cmd):
+            tags += _name(port)
+            v = cmd[port]
+            if type(v) is dict:
+                tags.append(TABLE)
+                for k in sorted(v):
+                    tags += _name(k)
+                    x = v[k]
+                    if type(x) is str:
+                        tags.append(TEXT)
+                        tags += _name(x)
+                    else:
+                        tags.append(NUMBER)
+                        nums.append(float(x))
+                tags.append(END)
+            elif type(v) is str:
+                tags.append(TEXT)
+                tags += _name(v)
+            else:
+                tags.append(NUMBER)
+                nums.append(float(v))
+        tags.append(END)
+    return bytes(tags) + struct.pack(f"<{len(nums)}d", *nums)
 
 
 def trajectory_header(world_id: str, players: list[tuple[str, str]], seed: int, engine: str,
@@ -221,25 +276,37 @@ def trajectory_header(world_id: str, players: list[tuple[str, str]], seed: int, 
 
 class Trajectory:
     """A run's digest: a sha256 chain that starts from the header and the start state
-    (Match.start_bytes) and takes in, for every control step, the commands applied (canonical
-    JSON) and the state they led to (Match.state_bytes). A changed command, seed, robot, agent
-    hash or any physics difference changes every link from that step on. With keep_tags, `tags`
-    holds the first TAG_BYTES of the chain after the start and after every step, so a replay
-    can name the first step at which a re-simulation differs."""
+    (Match.start_bytes) and takes in, for every control step, the commands applied
+    (command_bytes) and the state they led to (Match.state_bytes). A changed command, seed, robot,
+    agent hash or any physics difference changes every link from that step on. With keep_tags,
+    `tags` holds the first TAG_BYTES of the chain after the start and after every step, so a replay
+    can name the first step at which a re-simulation differs, and `commands` every step's
+    command_bytes one after the other (what a replay stores). rule=2 computes the chain of
+    kit-arena-trajectory/2 (commands as canonical JSON), to check replays recorded with it."""
 
-    def __init__(self, match: Match, header: bytes, keep_tags: bool = False):
+    def __init__(self, match: Match, header: bytes, keep_tags: bool = False, rule: int = 3):
+        if rule not in (2, 3):
+            raise ValueError(f"trajectory rule must be 2 or 3, not {rule!r}")
         self.match = match
-        self.chain = hashlib.sha256(TRAJECTORY + header + match.start_bytes()).digest()
+        self.encode = command_bytes if rule == 3 else _json_commands
+        self.chain = hashlib.sha256((TRAJECTORY if rule == 3 else TRAJECTORY_V2) + header
+                                    + match.start_bytes()).digest()
         self.tags = bytearray(self.chain[:TAG_BYTES]) if keep_tags else None
+        self.commands = bytearray() if keep_tags else None
 
     def step(self, commands: list[dict]) -> bytes:
         """Call after match.step(commands); returns the new link of the chain."""
-        cmd = json.dumps(commands, sort_keys=True, separators=(",", ":")).encode()
+        cmd = self.encode(commands)
         self.chain = hashlib.sha256(self.chain + cmd + self.match.state_bytes()).digest()
         if self.tags is not None:
             self.tags += self.chain[:TAG_BYTES]
+            self.commands += cmd
         return self.chain
 
     @property
     def digest(self) -> str:
         return self.chain.hex()[:32]
+
+
+def _json_commands(commands: list[dict]) -> bytes:
+    return json.dumps(commands, sort_keys=True, separators=(",", ":")).encode()

@@ -50,7 +50,7 @@ def test_a_stored_run_has_its_replay_with_the_presses(stored):
     assert rep["match_id"] == mid and rep["presses"] == [["CENTER", 0.5, 0.7]]
     assert rep["digest"] == result["digest"] and rep["steps"] == result["steps"] == 200
     # the press moved the robot: nothing before 0.5 s, the motors running after it
-    runs = [k for k, (cmd,) in enumerate(rep["actions"]) if "run" in json.dumps(cmd)]
+    runs = [k for k, (cmd,) in enumerate(replay.actions(rep)) if "run" in json.dumps(cmd)]
     assert runs and 50 <= runs[0] <= 55, runs[:3]
 
 

@@ -2,7 +2,9 @@
 
 A replay is JSON (gzip allowed, never pickle). It holds the seed, the versions, the configuration
 (world file content hash, robots and agents with their hashes, control and physics dt), every
-player's applied motor commands per control step, and the run's digest chain
+player's applied motor commands per control step (`commands`: the digest's own binary encoding,
+arena.match.command_bytes, of every step one after the other, zlib-compressed and base64; read them
+with `actions(rep)`), and the run's digest chain
 (arena.match.Trajectory: the configuration, every step's commands and the full state they led
 to): a 4-byte tag of it after the start and after every step, its first 16 hex digits every
 `hash_every` steps, and the final digest. Verification rebuilds the match from the same files and
@@ -21,21 +23,27 @@ import json
 import math
 import zlib
 from dataclasses import dataclass
+from functools import cache, lru_cache
 from pathlib import Path
 
 import numpy as np
 
 from arena import __version__
+from arena.compete.commands import decode_commands
 from arena.compete.store import match_id
 from arena.compete.storefile import show as show_path
 from arena.content import file_hash, listing
 from arena.controllers.protocol import InvalidAction, validate_action
 from arena.errors import ArenaError
-from arena.match import TAG_BYTES, Trajectory, load_world_spec, trajectory_header
+from arena.match import TAG_BYTES, Trajectory, command_bytes, load_world_spec, trajectory_header
 from arena.sim import CONTROL_DT, PHYSICS_DT
 
-FORMAT = "kit-arena-replay/2"
+FORMAT = "kit-arena-replay/3"
+# readable (shown, rendered) and verifiable by their own digest rule: /2 kept the commands as JSON
+# lists ("actions") and hashed them as JSON (arena.match.Trajectory rule 2)
+VERIFIABLE_FORMATS = {FORMAT: 3, "kit-arena-replay/2": 2}
 OLD_FORMATS = ("kit-arena-replay/1",)  # readable (shown, rendered), not verifiable: its hashes covered less
+COMMANDS_LEVEL = 3  # zlib level of the commands: a 9000-step run in under 1 ms (6: 4x the time, 25 % smaller)
 MAX_REPLAY_BYTES = 256 * 1024 * 1024  # decompressed
 FILE_FIX = "pass a replay written by `arena replay MATCH_ID --out FILE`, or a match id with --db"
 
@@ -44,11 +52,18 @@ def build(world_file: str, world_id: str, seed: int, players: list[dict], result
           presses: list | None = None) -> dict:
     """players[i]: {robot, robot_file, robot_hash, agent, agent_hash}; results: EpisodeResults of
     run_match(..., record=True, hash_every=hash_every, presses=presses), one per player. Scripted
-    button presses are kept (key presses) only when there were any: they are in the digest header."""
+    button presses are kept (key presses) only when there were any: they are in the digest header.
+    The commands come as the run's digest encoded them (EpisodeResult.commands) when it has them,
+    else they are encoded from the results' actions."""
     steps = len(results[0].actions)
+    blob = getattr(results[0], "commands", b"")
+    if not blob:
+        blob = b"".join(command_bytes([r.actions[k] for r in results]) for k in range(steps))
     if presses is None:  # run_match's default: the world's own start ritual ([brick] presses)
-        presses = load_world_spec(world_file).presses
+        presses = _world_presses(world_file)
     extra = {"presses": [[str(b), float(t0), float(t1)] for b, t0, t1 in presses]} if presses else {}
+    if getattr(results[0], "messages", None):  # the bricks' traffic (radio.Radio.log), when there was any
+        extra["messages"] = list(results[0].messages)
     return {**extra,
         "format": FORMAT, "engine": __version__, "pybullet": _pybullet_version(),
         "match_id": match_id(world_id, [(p["robot_hash"], p["agent_hash"]) for p in players], seed, __version__,
@@ -56,13 +71,27 @@ def build(world_file: str, world_id: str, seed: int, players: list[dict], result
         "world": {"id": world_id, "file": str(world_file), "hash": file_hash(world_file)},
         "players": players, "seed": int(seed), "control_dt": CONTROL_DT, "physics_dt": PHYSICS_DT,
         "hash_every": int(hash_every), "steps": steps,
-        "actions": [[r.actions[k] for r in results] for k in range(steps)],
+        "commands": _pack(blob),
         "checkpoints": results[0].checkpoints, "tags": results[0].tags, "digest": results[0].digest,
         "results": [{"agent": r.agent, "status": r.status, "reason": r.reason, "total": r.score["total"],
                      "tiebreak_s": r.score["tiebreak_s"]} for r in results],
     }
 
 
+def _world_presses(world_file: str | Path) -> list:
+    """The world's own [brick] presses; the file is read once per process while it is unchanged
+    (a tournament worker builds a replay per match, mostly of the same few worlds)."""
+    p = Path(world_file)
+    st = p.stat()
+    return _presses_of(str(p.resolve()), st.st_mtime_ns, st.st_size)
+
+
+@lru_cache(maxsize=64)
+def _presses_of(path: str, _mtime_ns: int, _size: int) -> list:
+    return load_world_spec(path).presses
+
+
+@cache  # one metadata lookup per process, not per match
 def _pybullet_version() -> str:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -72,13 +101,40 @@ def _pybullet_version() -> str:
         return "?"
 
 
+def _pack(blob: bytes) -> str:
+    return base64.b64encode(zlib.compress(blob, COMMANDS_LEVEL)).decode()
+
+
+def actions(rep: dict) -> list[list[dict]]:
+    """Every step's commands, one dict per player (as validate_action returns them); ArenaError
+    if the replay's commands are damaged."""
+    if "actions" in rep and rep.get("format") != FORMAT:  # kit-arena-replay/1 and /2: JSON lists
+        return rep["actions"]
+    try:
+        packed = base64.b64decode(rep["commands"], validate=True)
+        inflate = zlib.decompressobj()
+        blob = inflate.decompress(packed, MAX_REPLAY_BYTES + 1)
+        if len(blob) > MAX_REPLAY_BYTES or inflate.unconsumed_tail:
+            raise ValueError(f"over {MAX_REPLAY_BYTES >> 20} MB decompressed")
+        return decode_commands(blob, int(rep["steps"]), len(rep["players"]))
+    except (binascii.Error, zlib.error, ValueError) as exc:
+        raise ArenaError(f"key commands is damaged: {exc}") from None
+
+
+def set_actions(rep: dict, steps: list[list[dict]]) -> None:
+    """Replace the replay's commands (a tool or test that edits a replay); keeps key steps."""
+    if rep.get("format") == FORMAT:
+        rep["commands"] = _pack(b"".join(command_bytes(s) for s in steps))
+    else:
+        rep["actions"] = steps
+    rep["steps"] = len(steps)
 
 
 def save(replay: dict, path: str | Path) -> None:
     data = json.dumps(replay, sort_keys=True, separators=(",", ":")).encode()
     p = Path(path)
     try:
-        p.write_bytes(gzip.compress(data, mtime=0) if p.name.endswith(".gz") else data)
+        p.write_bytes(gzip.compress(data, compresslevel=6, mtime=0) if p.name.endswith(".gz") else data)
     except OSError as exc:
         raise ArenaError(f"{show_path(p)}: cannot write the replay: {exc.strerror or exc} "
                          "(fix: give a file path in a writable folder, e.g. replay.json.gz)") from None
@@ -125,7 +181,7 @@ def parse(raw: bytes, where: str, fix: str = FILE_FIX) -> dict:
     except RecursionError:
         raise ArenaError(f"{where}: not a replay (JSON nested too deeply) (fix: {fix})") from None
     fmt = rep.get("format") if isinstance(rep, dict) else None
-    if fmt != FORMAT and fmt not in OLD_FORMATS:
+    if fmt not in VERIFIABLE_FORMATS and fmt not in OLD_FORMATS:
         raise ArenaError(f"{where}: not a Kit Arena replay (format {FORMAT!r} expected, found {fmt!r}) (fix: {fix})")
     problem = _schema_problem(rep)
     if problem:
@@ -135,8 +191,8 @@ def parse(raw: bytes, where: str, fix: str = FILE_FIX) -> dict:
 
 _NUMBER = (int, float)
 _TOP = {"match_id": str, "engine": str, "world": dict, "players": list, "seed": int, "control_dt": _NUMBER,
-        "physics_dt": _NUMBER, "hash_every": int, "steps": int, "actions": list, "checkpoints": list,
-        "digest": str, "results": list}
+        "physics_dt": _NUMBER, "hash_every": int, "steps": int, "checkpoints": list, "digest": str,
+        "results": list}
 _WORLD = {"id": str, "file": str, "hash": str}
 _PLAYER = {"robot": str, "robot_file": str, "robot_hash": str, "agent": str, "agent_hash": str}
 _RESULT = {"agent": str, "status": str, "total": _NUMBER, "tiebreak_s": _NUMBER}
@@ -166,7 +222,10 @@ def _bad_fields(d: dict, fields: dict, prefix: str) -> str:
 
 def _schema_problem(rep: dict) -> str:
     """The first structural problem of a replay, or ''."""
-    fields = dict(_TOP, tags=str) if rep.get("format") == FORMAT else _TOP
+    fmt = rep.get("format")
+    fields = dict(_TOP, commands=str) if fmt == FORMAT else dict(_TOP, actions=list)
+    if fmt in VERIFIABLE_FORMATS:
+        fields["tags"] = str
     problem = _bad_fields(rep, fields, "")
     if problem:
         return problem
@@ -178,7 +237,7 @@ def _schema_problem(rep: dict) -> str:
     problem = _bad_rows(rep["players"], _PLAYER, "players")
     if problem:
         return problem
-    problem = _presses_problem(rep.get("presses", []))
+    problem = _presses_problem(rep.get("presses", [])) or _messages_problem(rep.get("messages", []))
     if problem:
         return problem
     if len(rep["results"]) != len(rep["players"]):
@@ -188,7 +247,7 @@ def _schema_problem(rep: dict) -> str:
         return problem
     if rep["steps"] < 0 or rep["hash_every"] < 0:
         return "keys steps and hash_every must not be negative"
-    if len(rep["actions"]) != rep["steps"]:
+    if fmt != FORMAT and len(rep["actions"]) != rep["steps"]:
         return f"{len(rep['actions'])} recorded steps in actions, key steps says {rep['steps']}"
     for i, cp in enumerate(rep["checkpoints"]):
         if not (isinstance(cp, list) and len(cp) == 2 and type(cp[0]) is int and isinstance(cp[1], str)):
@@ -204,6 +263,34 @@ def _presses_problem(presses) -> str:
         if not (isinstance(p, list) and len(p) == 3 and isinstance(p[0], str)
                 and all(isinstance(t, _NUMBER) and not isinstance(t, bool) for t in p[1:])):
             return f"key presses[{i}] must be [button, start s, end s]"
+    return ""
+
+
+_MESSAGE = {"t_s": _NUMBER, "event": str, "from": str, "to": str}
+_MAIL = {"at_s": _NUMBER, "frame": str}
+
+
+def _messages_problem(messages) -> str:
+    """Messaging traffic (optional): the run's EpisodeResult.messages (docs/brick.md, Messaging)."""
+    if not isinstance(messages, list):
+        return f"key messages must be a list, found {type(messages).__name__}"
+    for i, m in enumerate(messages):
+        if not isinstance(m, dict) or m.get("event") not in ("connect", "mail"):
+            return f"key messages[{i}] must be a table with event connect or mail"
+        problem = _bad_fields(m, _MESSAGE, f"messages[{i}].")
+        if problem:
+            return problem
+        if m["event"] == "connect":  # ok is a bool: _bad_fields refuses bools everywhere else
+            if not isinstance(m.get("ok"), bool):
+                return f"key messages[{i}].ok must be true or false"
+            continue
+        problem = _bad_fields(m, _MAIL, f"messages[{i}].")
+        if problem:
+            return problem
+        try:
+            bytes.fromhex(m["frame"])
+        except ValueError:
+            return f"key messages[{i}].frame must be hexadecimal"
     return ""
 
 
@@ -243,11 +330,12 @@ def _simulate(rep: dict):
             raise ArenaError(f"world file is {match.world_spec.id}, replay says {rep['world']['id']}")
         match.reset(np.random.SeedSequence(int(rep["seed"])))
         yield 0, match, None
-        for k, step_cmds in enumerate(rep["actions"]):
+        for k, step_cmds in enumerate(actions(rep)):
             if not isinstance(step_cmds, list) or len(step_cmds) != match.players:
                 raise ArenaError(f"step {k}: expected commands for {match.players} player(s)")
             try:
-                cmds = [validate_action(c, r.ports) if c else {} for c, r in zip(step_cmds, match.robots, strict=True)]
+                cmds = [validate_action(c, r.ports, s) if c else {}
+                        for c, r, s in zip(step_cmds, match.robots, match.sonars, strict=True)]
             except InvalidAction as exc:
                 raise ArenaError(f"step {k}: invalid command in replay: {exc}") from None
             match.step(cmds)
@@ -272,7 +360,7 @@ def _differs(step: int, match) -> str:
         return ("re-simulation differs from the recording at the start (step 0): the seed, the world layout, a "
                 "robot, an agent hash or the start state is not what was recorded")
     return (f"re-simulation differs from the recording first at step {step} ({match.time:.2f} s): the commands "
-            f"applied at that step (actions[{step - 1}]) or the state they led to are not what was recorded")
+            f"applied at that step (commands[{step - 1}]) or the state they led to are not what was recorded")
 
 
 def verify(rep: dict) -> Verification:
@@ -298,7 +386,7 @@ def verify(rep: dict) -> Verification:
         checked, step, match_obj, traj = 0, 0, None, None
         for step, match_obj, cmds in _simulate(rep):
             if traj is None:
-                traj = Trajectory(match_obj, header)
+                traj = Trajectory(match_obj, header, rule=VERIFIABLE_FORMATS.get(rep.get("format"), 3))
                 chain = traj.chain
             else:
                 chain = traj.step(cmds)

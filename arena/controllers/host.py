@@ -14,7 +14,6 @@ import os
 import select
 import sys
 import time
-import traceback
 
 BRICK_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "brick")
 
@@ -163,6 +162,8 @@ def _plain(o):
 
 
 def _fail(out, where: str, exc: BaseException) -> None:
+    import traceback  # here, not at the top: most runs never fail, and it costs ~5 ms of each start
+
     tb = traceback.format_exception(type(exc), exc, exc.__traceback__)
     # keep the controller's own frames: the host's are noise to its author
     msg = f"{type(exc).__name__}: {exc}"

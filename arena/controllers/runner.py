@@ -60,6 +60,7 @@ class EpisodeResult:
     actions: list = field(default_factory=list, repr=False)
     checkpoints: list = field(default_factory=list, repr=False)  # [step, 16 hex of the chain] every hash_every steps
     tags: str = field(default="", repr=False)  # record=True: base64 of the chain's tag at the start and every step
+    commands: bytes = field(default=b"", repr=False)  # record=True: every step's arena.match.command_bytes (the replay's)
     poses: list = field(default_factory=list)  # every robot's final ground-truth pose, in start order (final_poses)
     messages: list = field(default_factory=list)  # the match's Bluetooth traffic between bricks (radio.Radio.log)
     ended_s: float | None = None  # sim time at which a brick program's last statement ran (None: it never did)
@@ -256,7 +257,7 @@ def _run(match: Match, agents: list[Path], seed: int, limits: Limits, isolation:
                 fail(i, err)
                 continue
             try:
-                cmds[i] = validate_action(action, match.robots[i].ports)
+                cmds[i] = validate_action(action, match.robots[i].ports, match.sonars[i])
             except InvalidAction as exc:
                 fail(i, SandboxError(INVALID, str(exc)))
                 continue
@@ -296,6 +297,7 @@ def _run(match: Match, agents: list[Path], seed: int, limits: Limits, isolation:
             output=outputs[i], agent_hash=agent_hashes[i], robot_hash=robot_hashes[i],
             actions=[a[i] for a in actions], checkpoints=checkpoints,
             tags=base64.b64encode(traj.tags).decode() if traj.tags is not None else "", poses=poses,
+            commands=bytes(traj.commands) if traj.commands is not None and len(ctls) == match.players else b"",
             messages=radio.log, ended_s=ended_s[i]))
     match.close()
     return results
