@@ -88,7 +88,7 @@ class Bridge:
     def write(self, text: str) -> None:
         msg = json.loads(text)
         robot = self.match.robots[0]
-        self.match.step([validate_action(msg["action"], robot.ports)])
+        self.match.step([validate_action(msg["action"], robot.ports, self.match.sonars[0])])
         p = robot.pose
         self.poses.append((p.x * 1000.0, p.y * 1000.0, p.yaw))
         done = self.match.terminated or self.match.truncated

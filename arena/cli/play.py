@@ -47,6 +47,9 @@ def add_parsers(sub) -> None:
     p.add_argument("--screen-dir", default=None, metavar="DIR",
                    help="write the brick's screen as PNG pictures (178 x 128), one each time it changed: "
                         "DIR/screen-NNN-T.TTs.png (docs/brick.md)")
+    p.add_argument("--until-done", action="store_true",
+                   help="end the run when the brick program has ended (its last statement ran) instead of at "
+                        "the world's time limit; a controller class always plays to the limit (docs/brick.md)")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("eval", help="run one agent on N seeds in parallel: median, mean with 95 %% CI, terms",
@@ -88,6 +91,8 @@ def _print_result(r, console) -> None:
         speed = f"{rtf:.0f}x" if rtf >= 10 else f"{rtf:.2g}x"
         console.print(f"sim time   {r.sim_time:.2f} s   wall time {r.wall_time:.2f} s   ({speed} real time)")
     console.print(f"trajectory {r.digest}   isolation {r.isolation}")
+    if r.ended_s is not None:
+        console.print(f"program    ended at {r.ended_s:.2f} s")
     if r.output.strip():
         console.print("controller output (capped):")
         console.print(r.output.rstrip(), markup=False)
@@ -98,6 +103,12 @@ def cmd_run(args) -> int:
     from arena.controllers.sandbox import Limits
 
     limits = Limits(step_s=args.step_ms / 1000.0) if args.step_ms else Limits()
+    if args.until_done and args.db:
+        from arena.errors import ArenaError
+
+        # a match id names a whole match (to the time limit, as tournaments play it): an early end is not one
+        raise ArenaError("--until-done with --db: a stored match plays to the world's time limit "
+                         "(fix: drop --until-done to store the run, or --db to end it early)")
     store = None
     if args.db:  # opened first: a bad --db is refused before the episode runs
         from arena.compete.store import Store
@@ -114,7 +125,8 @@ def cmd_run(args) -> int:
     presses = None if not args.press else [parse_press(t) for t in args.press if t.strip().lower() != "none"]
     record = store is not None  # a stored match keeps its replay, as a tournament's does
     r = run_episode(args.world, args.robot, args.agent, seed=args.seed, limits=limits, isolation=args.isolation,
-                    presses=presses, record=record, hash_every=HASH_EVERY if record else 0)
+                    presses=presses, record=record, hash_every=HASH_EVERY if record else 0,
+                    until_done=args.until_done)
     if store is not None:
         rep, world_hash = _run_replay(args, r, presses, HASH_EVERY)
         r.actions, r.checkpoints, r.tags = [], [], ""  # in the replay now

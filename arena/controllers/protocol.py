@@ -33,19 +33,31 @@ def _number(v, where: str) -> float:
     return f
 
 
-def validate_action(action, ports: list[str]) -> dict:
+def _emit(port: str, cmd) -> dict:
+    if type(cmd) is not dict or set(cmd) != {"emit"} or type(cmd["emit"]) not in (int, float) \
+            or cmd["emit"] not in (0, 1):
+        raise InvalidAction(f"port {port} (ultrasonic sensor): the only command is {{\"emit\": 1}} (pinging, "
+                            f"distance mode) or {{\"emit\": 0}} (silent or listening), got {cmd!r}")
+    return {"emit": float(cmd["emit"])}
+
+
+def validate_action(action, ports: list[str], sonars=()) -> dict:
     """A controller's action -> motor commands, or InvalidAction with the reason.
 
     Accepted: {"B": duty, ...} with duty in [-1, 1] (clipped), or per port a command dict
-    {"dc": u} | {"run": deg/s} | {"target": deg, "speed": deg/s, "then": stop} | {"stop": mode}.
+    {"dc": u} | {"run": deg/s} | {"target": deg, "speed": deg/s, "then": stop} | {"stop": mode};
+    and for an ultrasonic sensor's port (`sonars`: their ports, e.g. Match.sonars[player]) {"emit": 0 | 1}.
     Ports not mentioned keep their last command.
     """
     if type(action) is not dict:
         raise InvalidAction(f"act() must return a dict of motor port -> duty, got {type(action).__name__}")
-    if len(action) > len(MOTOR_PORTS):
+    if len(action) > len(MOTOR_PORTS) + len(sonars):
         raise InvalidAction(f"act() returned {len(action)} entries; the robot has ports {', '.join(ports)}")
     out: dict = {}
     for port, cmd in action.items():
+        if port in sonars:
+            out[port] = _emit(port, cmd)
+            continue
         if port not in ports:
             raise InvalidAction(f"unknown motor port {port!r}: this robot has {', '.join(ports)}")
         if type(cmd) is dict:

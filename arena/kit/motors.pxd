@@ -8,7 +8,7 @@ cdef class MotorModel:
     cdef public double stall_torque, no_load_speed, friction, viscous, drive_offset, max_speed
     cdef public double ideal_stall, ideal_speed
     @cython.locals(s=double, a=double, sign=double, w=double, d=double, k=double, w0=double, target=double,
-                   wp=double, net=double)
+                   wp=double, net=double, c=double, excess=double)
     cpdef tuple drive(self, double duty, double omega, double volts)
     cpdef tuple coast(self, double omega)
     @cython.locals(emf=double)

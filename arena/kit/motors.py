@@ -68,17 +68,28 @@ class MotorModel:
         40 % duty). Net torque is that line minus friction; its zero is the speed the constraint
         solver drives to, and its value at the current speed is the most it may use. The solver
         integrates implicitly, so the model is stable at any physics period.
+
+        Slow decay: the EV3's output port shorts the winding in the PWM off-phase (the off state is
+        the brake's pin state; duty 0 is brake: docs/parts.md), so the winding always conducts.
+        When the shaft turns faster than the duty's no-load speed u * w0, or against the duty, the
+        back-EMF drives the current backwards and brakes at the shorted winding's rate T_s / w0,
+        as brake() does, also inside the driver's dead band.
         """
         s = volts / NOMINAL_V
         a = abs(duty)
         sign = 1.0 if duty >= 0 else -1.0
         w = omega * sign  # speed in the driven direction
         d = self.drive_offset
+        c = self.ideal_stall / self.ideal_speed  # the shorted winding's damping (brake())
+        w0 = a * self.ideal_speed * s
+        # how far the back-EMF exceeds the average drive voltage, in speed
+        excess = w - w0 if w > w0 else (-w if w < 0.0 else 0.0)
         k = self.ideal_stall * s * max(0.0, a - d) / (1.0 - d) if a > d else 0.0
         if k <= self.friction:  # cannot overcome the gears: friction holds (or brakes) the shaft
-            return 0.0, self.friction - k + self.viscous * abs(omega)
-        w0 = a * self.ideal_speed * s
+            return 0.0, self.friction - k + self.viscous * abs(omega) + c * excess
         target = (k - self.friction) / (k / w0 + self.viscous)
+        if w > w0:  # overspeed: the reversed current brakes at the winding's rate
+            return sign * target, c * excess + self.friction + self.viscous * w
         # the torque limit is read at the current speed but never above stall: when a load
         # back-drives the shaft, a limit evaluated at the reversed speed would overshoot the
         # target within one step and chatter about zero

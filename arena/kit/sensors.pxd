@@ -23,10 +23,14 @@ cpdef int classify(double r, double g, double b, bint surface)
 
 cdef class UltrasonicSensor:
     cdef public str port
-    cdef public tuple local_dirs, axis
+    cdef public tuple local_dirs, axis, origin
     cdef public double bias, next_ping, value
+    cdef public bint emitting
     cdef public Noise noise
     cpdef bint due(self, double t)
+    @cython.locals(ox=double, oy=double, oz=double, px=double, py=double, pz=double, dx=double, dy=double,
+                   dz=double, d=double, ax=double, ay=double, az=double, bx=double, by=double, bz=double, lim=double)
+    cpdef bint faces(self, UltrasonicSensor other)
     @cython.locals(r0=double, r1=double, r2=double, r3=double, r4=double, r5=double, r6=double, r7=double,
                    r8=double, ox=double, oy=double, oz=double, reach=double, lx=double, ly=double, lz=double,
                    ends=list)

@@ -105,6 +105,11 @@ class UltrasonicSensor:
     normal (sound reflects specularly: a wall seen at a steep angle sends the ping away, even if
     the beam's edge meets it less steeply; the floor never echoes). Readings
     below the minimum range report the minimum; a new ping every 40 ms.
+
+    Presence (pybricks `presence()`): the sensor pings only while `emitting` (distance mode; the
+    brick turns it off for `distance(silent=True)` and `presence()`, which listens). Another
+    robot's sensor is heard when the two are within RANGE, each lies within the other's beam
+    (CONE: the ray cone's +-21 deg) and nothing stands between them (arena.world.scene.hear).
     """
 
     MAX_MM = 2550.0
@@ -116,6 +121,7 @@ class UltrasonicSensor:
     MIN_COS = math.cos(MAX_INCIDENCE)
     YAWS = np.radians(np.linspace(-21, 21, 7))
     PITCHES = np.radians([-8.0, 0.0, 8.0])
+    CONE_COS = math.cos(math.radians(21.0))  # the beam's half-angle, as the ray cone's widest spread
 
     quantities = ("distance",)
 
@@ -133,6 +139,8 @@ class UltrasonicSensor:
         self.next_ping = 0.0
         self.value = self.MAX_MM
         self.axis = (1.0, 0.0, 0.0)
+        self.origin = (0.0, 0.0, 0.0)
+        self.emitting = True  # EV3 sensors start in distance mode, pinging
 
     def due(self, t: float) -> bool:
         return t + 1e-9 >= self.next_ping
@@ -149,6 +157,7 @@ class UltrasonicSensor:
                          oz + (r6 * lx + r7 * ly + r8 * lz) * reach))
         lx, ly, lz = self.local_dirs[len(self.local_dirs) // 2]
         self.axis = (r0 * lx + r1 * ly + r2 * lz, r3 * lx + r4 * ly + r5 * lz, r6 * lx + r7 * ly + r8 * lz)
+        self.origin = origin
         self.update(t, cast([origin] * len(ends), ends))
 
     def update(self, t: float, hits) -> None:
@@ -174,6 +183,21 @@ class UltrasonicSensor:
 
     def read(self) -> dict:
         return {"distance": self.value}
+
+    def faces(self, other: UltrasonicSensor) -> bool:
+        """Whether the two sensors (as at their last pings) are within RANGE of each other and each
+        lies within the other's beam: then each hears the other's pings unless something is in
+        the way (the caller's ray test)."""
+        ox, oy, oz = self.origin
+        px, py, pz = other.origin
+        dx, dy, dz = px - ox, py - oy, pz - oz
+        d = math.sqrt(dx * dx + dy * dy + dz * dz)
+        if d > self.RANGE or d < 1e-9:
+            return False
+        ax, ay, az = self.axis
+        bx, by, bz = other.axis
+        lim = self.CONE_COS * d
+        return ax * dx + ay * dy + az * dz >= lim and -(bx * dx + by * dy + bz * dz) >= lim
 
 
 class GyroSensor:

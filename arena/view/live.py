@@ -117,7 +117,7 @@ class LiveRun(Session):
                     action, err = _reply(ctl)
                     if err is not None:
                         raise err
-                    cmd = validate_action(action, m.robots[i].ports)
+                    cmd = validate_action(action, m.robots[i].ports, m.sonars[i])
                 except SandboxError as exc:
                     self._fail(i, exc.status, exc.reason)
                 except InvalidAction as exc:

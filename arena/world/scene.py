@@ -15,6 +15,7 @@ from functools import cached_property
 
 import numpy as np
 
+from arena.kit.sensors import UltrasonicSensor
 from arena.sim import GEOM_BOX, GEOM_CYLINDER, Shape, Sim, quat_from_rpy
 from arena.world.mat import Mat, catmull_rom, resample
 from arena.world.spec import MazeSpec, ObjectSpec, PathSpec, WallSpec, WorldSpec
@@ -432,3 +433,43 @@ def seed_streams(seed_seq: np.random.SeedSequence) -> tuple[np.random.Generator,
 def layout_for_seed(world: World, seed: int):
     """The layout a match with this seed plays on (what `arena world show --seed` draws)."""
     return world.layout(seed_streams(np.random.SeedSequence(seed))[0])
+
+
+# -- ultrasonic sensors hearing each other (pybricks presence()) ------------------------------------
+def sonars_of(robot) -> dict:
+    """A robot's ultrasonic sensors by port."""
+    return {p: s for p, s in robot.sensors.items() if isinstance(s, UltrasonicSensor)}
+
+
+def set_emitters(sonars: dict, commands: dict) -> dict:
+    """Apply a step's ultrasonic commands ({"S4": {"emit": 0 | 1}}, validated by the protocol) to
+    the sensors; returns the rest: the motor commands (the same dict when there is no such entry)."""
+    rest = None
+    for port, sonar in sonars.items():
+        cmd = commands.get(port)
+        if cmd is not None:
+            sonar.emitting = bool(cmd["emit"])
+            if rest is None:
+                rest = dict(commands)
+            del rest[port]
+    return commands if rest is None else rest
+
+
+def hear(bodies: list[int], sonars: list[dict], cast, obs: list[dict]) -> None:
+    """Set `<port>/presence` (1.0 or 0.0) in each robot's readings for each ultrasonic sensor: 1 when
+    an emitting sensor of another robot faces it (UltrasonicSensor.faces: within range, each in
+    the other's beam) and the straight line between them reaches it past nothing but the two
+    robots themselves. bodies: each robot's body id; cast: Sim.rays."""
+    for i, mine in enumerate(sonars):
+        for port, ear in mine.items():
+            heard = 0.0
+            for j, theirs in enumerate(sonars):
+                if j == i or heard:
+                    continue
+                for mouth in theirs.values():
+                    if mouth.emitting and ear.faces(mouth):
+                        body = cast([mouth.origin], [ear.origin])[0][0]
+                        if body < 0 or body == bodies[i] or body == bodies[j]:
+                            heard = 1.0
+                            break
+            obs[i][port + "/presence"] = heard

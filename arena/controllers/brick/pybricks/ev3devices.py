@@ -190,18 +190,32 @@ class ColorSensor:
 
 
 class UltrasonicSensor:
+    """The sensor pings (others can hear it) in distance mode; distance(silent=True) leaves its
+    emitter off after the reading and presence() listens: each tells the arena when the mode
+    changes ({"emit": 0 | 1} on the sensor's port; docs/brick.md)."""
+
     def __init__(self, port):
         _check_port(port, "ultrasonic sensor", "distance")
         self.port = port
+        self._emitting = True  # a sensor starts in distance mode (ev3dev's default, US-DIST-CM)
+
+    def _emit(self, on):
+        if on != self._emitting:
+            self._emitting = on
+            _rt().command(self.port, {"emit": 1 if on else 0})
 
     def distance(self, silent=False):
-        """Distance (int, mm); 2550 when nothing is seen."""
-        return int(_rt().read(f"{self.port}/distance"))
+        """Distance (int, mm); 2550 when nothing is seen. silent: one ping, then the emitter is
+        off (pybricks' US-SI-CM mode) until distance() is called without it."""
+        value = int(_rt().read(f"{self.port}/distance"))
+        self._emit(not silent)
+        return value
 
     def presence(self):
-        """Whether another ultrasonic sensor is heard. The simulated sensors do not hear each
-        other: always False (docs/brick.md)."""
-        return False
+        """Whether another robot's pinging ultrasonic sensor is heard (listen mode: this sensor
+        stops pinging)."""
+        self._emit(False)
+        return bool(_rt().read(f"{self.port}/presence"))
 
 
 class GyroSensor:
