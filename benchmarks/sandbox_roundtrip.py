@@ -12,6 +12,12 @@ arena's CPU, on another CPU sleeping between messages, and on another CPU pollin
 (arena.controllers.host.LineReader, as `arena run` does when a core is idle), with the share of
 the arena's waits in which its SpinPolicy polled (it stops when polling does not pay, e.g. when
 other processes keep the other CPU busy).
+
+Last, the real exchange without physics, per placement: `arena run`'s ControllerProcess (host.py
+and the bundled line follower) fed --steps recorded line-follow observations, with 100 us of busy
+work between send and receive (as the digest chain has): the arena's CPU per step in send_obs,
+recv_action and validate_action, the controller's CPU per step (/proc schedstat), and the median
+round trip. These are what a step costs over the in-process loop.
 """
 
 from __future__ import annotations
@@ -105,10 +111,76 @@ def placement_bench(script_dir: Path, arena_cpu: int, child_cpu: int, spin: bool
         os.sched_setaffinity(0, before)
 
 
+def recorded_observations(n: int):
+    """(match, n observations of line-follow driven by a proportional line follower, as the arena sends them)."""
+    import numpy as np
+
+    from arena.match import Match
+
+    match = Match("line-follow", [None])
+    obs = match.reset(np.random.SeedSequence(0))
+    seq = []
+    for _ in range(n):
+        seq.append(dict(obs[0]))
+        turn = 0.009 * (obs[0]["S3/reflection"] - 50.0)
+        obs = match.step([{"B": 0.38 - turn, "C": 0.38 + turn}])
+    return match, seq
+
+
+def _sched_s(sb: Sandbox) -> float:
+    """CPU seconds of the sandbox's processes, to the nanosecond (/proc/PID/schedstat)."""
+    from arena.controllers.sandbox.process import _tree
+
+    total = 0
+    for pid in _tree(sb._proc.pid, sb._setup.uid):
+        try:
+            with open(f"/proc/{pid}/schedstat") as f:
+                total += int(f.read().split()[0])
+        except OSError:
+            pass
+    return total / 1e9
+
+
+def host_bench(match, seq: list, arena_cpu: int, child_cpu: int, spin: bool, steps: int,
+               work_s: float = 100e-6) -> tuple[float, float, float]:
+    """(arena CPU us/step in send_obs + recv_action + validate_action, controller CPU us/step, median
+    round trip us) of the bundled line follower in its sandbox, fed the recorded observations."""
+    from arena.controllers.protocol import validate_action
+    from arena.controllers.runner import ControllerProcess
+
+    robot, sonars = match.robots[0], match.sonars[0]
+    before = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {arena_cpu})
+    ctl = ControllerProcess(Path(__file__).resolve().parents[1] / "agents" / "line_follower", Limits(), "auto",
+                            child_cpu, spin)
+    try:
+        ctl.start("line-follow", robot.ports)
+        ctl.reset(0, {"world": "line-follow"}, [k.key for k in robot.obs_keys()])
+        cpu, clock = time.thread_time, time.perf_counter
+        arena_s, rts, ctl0 = 0.0, [], _sched_s(ctl.sandbox)
+        for i in range(steps):
+            c0, t0 = cpu(), clock()
+            ctl.send_obs(i * 10, seq[i % len(seq)], robot)
+            c1 = cpu()
+            busy = clock() + work_s  # the digest chain's hashing, done while the controller thinks
+            while clock() < busy:
+                pass
+            c2 = cpu()
+            validate_action(ctl.recv_action(), robot.ports, sonars)
+            arena_s += (c1 - c0) + (cpu() - c2)
+            rts.append(clock() - t0)
+        ctl_s = _sched_s(ctl.sandbox) - ctl0
+    finally:
+        ctl.close()
+        os.sched_setaffinity(0, before)
+    return arena_s / steps * 1e6, ctl_s / steps * 1e6, statistics.median(rts) * 1e6
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--starts", type=int, default=10)
     ap.add_argument("--messages", type=int, default=2000)
+    ap.add_argument("--steps", type=int, default=4000, help="steps of the line follower exchange")
     args = ap.parse_args()
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cpus, euid {os.geteuid()}")
     with tempfile.TemporaryDirectory() as d:
@@ -129,6 +201,16 @@ def main() -> None:
                 us, polled = placement_bench(d_path, a, child, spin, args.messages)
                 print(f"bwrap   round trip, child on {name:20s}: {us:6.1f} us (median of {args.messages}, "
                       f"100 us of arena work between messages; the arena polled in {polled:.0%} of its waits)")
+    cpus = sorted(os.sched_getaffinity(0))
+    match, seq = recorded_observations(1500)
+    places = [("same CPU, sleeping", cpus[0], False)]
+    if len(cpus) >= 2:
+        places += [("other CPU, sleeping", cpus[1], False), ("other CPU, polling", cpus[1], True)]
+    for name, child, spin in places:
+        arena_us, ctl_us, rt_us = host_bench(match, seq, cpus[0], child, spin, args.steps)
+        print(f"line follower, child on {name:20s}: arena {arena_us:5.1f} us CPU/step, controller {ctl_us:6.1f} us "
+              f"CPU/step, round trip {rt_us:6.1f} us (median of {args.steps}, 100 us of arena work inside)")
+    match.close()
 
 
 if __name__ == "__main__":

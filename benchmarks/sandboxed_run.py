@@ -5,7 +5,9 @@ Prints the median (of several runs) real-time factor of:
 - `arena run`: the controller in its own sandboxed process (JSON lines over pipes), on a core of
   its own when one has been idle lately (the default placement, see arena.controllers.placement);
 - the same with everything on one CPU, as in a tournament worker;
-their ratios (target >= 0.7 for `arena run`), and the per-step cost the sandbox adds.
+their ratios (target >= 0.7 for `arena run`), the per-step wall time the sandbox adds, and the
+CPU per step of each side (the arena process, from getrusage, world build included; the controller,
+from Sandbox.cpu_seconds, its start included) against the in-process loop's.
 
 On a busy machine the "own core" runs find no idle core and run unpinned; benchmarks/under_load.py
 measures that case against a quiet run, side by side.
@@ -17,22 +19,45 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 
 from _inprocess import LINE_FOLLOWER, line_follower_episode
 
+import arena.controllers.sandbox.channel as channel
 from arena.controllers.runner import run_episode
 
 
-def in_process() -> tuple[float, float, int]:
+def _cpu_s() -> float:
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def in_process() -> tuple[float, float, int, float]:
+    c0 = _cpu_s()
     sim, wall, steps = line_follower_episode(0)
-    return sim / wall, wall, steps
+    return sim / wall, wall, steps, (_cpu_s() - c0) / steps * 1e6
 
 
-def sandboxed() -> tuple[float, float, int, str]:
-    r = run_episode("line-follow", "rover", LINE_FOLLOWER, seed=0)
+def sandboxed() -> tuple[float, float, int, str, float, float]:
+    """(x real time, wall s, steps, isolation, arena CPU us/step, controller CPU us/step)."""
+    ctl_s = []
+    close = channel.Sandbox.close
+
+    def counting_close(sb):  # the controller's CPU time, read just before it is killed
+        if not sb._closed:
+            ctl_s.append(sb.cpu_seconds())
+        close(sb)
+
+    channel.Sandbox.close = counting_close
+    try:
+        c0 = _cpu_s()
+        r = run_episode("line-follow", "rover", LINE_FOLLOWER, seed=0)
+        arena_us = (_cpu_s() - c0) / r.steps * 1e6
+    finally:
+        channel.Sandbox.close = close
     assert r.status == "OK", r.reason
-    return r.sim_time / r.wall_time, r.wall_time, r.steps, r.isolation
+    return r.sim_time / r.wall_time, r.wall_time, r.steps, r.isolation, arena_us, sum(ctl_s) / r.steps * 1e6
 
 
 def main() -> None:
@@ -48,12 +73,14 @@ def main() -> None:
     rtf_in = statistics.median(x[0] for x in inp)
     steps = inp[0][2]
     wall_in = statistics.median(x[1] for x in inp)
-    print(f"in-process controller          : {rtf_in:6.1f}x real time  (median of {args.runs})")
+    print(f"in-process controller          : {rtf_in:6.1f}x real time  (median of {args.runs})  "
+          f"CPU {statistics.median(x[3] for x in inp):.0f} us/step")
     for name, runs in ((f"sandboxed, own core ({box[0][3]})", box), (f"sandboxed, one CPU ({one[0][3]})", one)):
         rtf = statistics.median(x[0] for x in runs)
         extra_us = (statistics.median(x[1] for x in runs) - wall_in) / steps * 1e6
         print(f"{name:31s}: {rtf:6.1f}x real time  ratio {rtf / rtf_in:.2f}  "
-              f"(+{extra_us:.0f} us per step over {steps} steps, sandbox start included)")
+              f"(+{extra_us:.0f} us per step over {steps} steps, sandbox start included)  CPU us/step: arena "
+              f"{statistics.median(x[4] for x in runs):.0f}, controller {statistics.median(x[5] for x in runs):.0f}")
     print("target: ratio >= 0.7 for `arena run` (own core when one is spare)")
 
 

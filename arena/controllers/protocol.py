@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 
+from arena.controllers.host import json_encoder
 from arena.units import MOTOR_PORTS
 
 OK, ERROR, TIMEOUT, INVALID = "OK", "ERROR", "TIMEOUT", "INVALID"
@@ -55,6 +56,9 @@ def validate_action(action, ports: list[str], sonars=()) -> dict:
         raise InvalidAction(f"act() returned {len(action)} entries; the robot has ports {', '.join(ports)}")
     out: dict = {}
     for port, cmd in action.items():
+        if type(cmd) is float and cmd - cmd == 0.0 and port in ports and port not in sonars:
+            out[port] = min(1.0, max(-1.0, cmd))  # the usual case, a finite duty: what the general path gives
+            continue
         if port in sonars:
             out[port] = _emit(port, cmd)
             continue
@@ -80,8 +84,21 @@ def validate_action(action, ports: list[str], sonars=()) -> dict:
     return out
 
 
-def _plain(v):
-    return v.tolist() if hasattr(v, "tolist") else v
+def _tolist(v):
+    # the act line's encoder meets only what JSON cannot encode itself: numpy values become numbers
+    # and lists, as in plain_obs; anything else is the error json gives
+    if hasattr(v, "tolist"):
+        return v.tolist()
+    raise TypeError(f"Object of type {type(v).__name__} is not JSON serializable")
+
+
+_encode_values = json_encoder(allow_nan=False, default=_tolist)
+
+
+def act_line(t_ms: int, values: list) -> bytes:
+    """A controller class's act message, {"type": "act", "t": t_ms, "v": values} as one compact,
+    strict JSON line (NaN or Infinity: a ValueError), built without a dict or a per-value pass."""
+    return ('{"type":"act","t":' + str(int(t_ms)) + ',"v":' + _encode_values(values) + "}\n").encode()
 
 
 def plain_obs(raw: dict) -> dict:

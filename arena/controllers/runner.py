@@ -29,7 +29,7 @@ from arena.controllers.protocol import (
     INVALID,
     OK,
     InvalidAction,
-    _plain,
+    act_line,
     motor_states,
     plain_obs,
     validate_action,
@@ -128,9 +128,9 @@ class ControllerProcess:
             msg = {"type": "act", "t": t_ms, "obs": plain_obs(raw), "motors": motor_states(robot)}
             if bt:
                 msg["bt"] = bt  # messaging events due now (arena.controllers.radio)
-        else:
-            msg = {"type": "act", "t": t_ms, "v": [_plain(raw[k]) for k in self.keys]}
-        self.sandbox.send(msg)
+            self.sandbox.send(msg)
+        else:  # the hot path: the values in the order of the keys sent at reset
+            self.sandbox.send_line(act_line(t_ms, [raw[k] for k in self.keys]))
 
     def recv_action(self):
         reply = self._check(self.sandbox.recv())
@@ -263,7 +263,7 @@ def _run(match: Match, agents: list[Path], seed: int, limits: Limits, isolation:
                 continue
             if ctls[i].bt:
                 requests[i] = ctls[i].bt
-        for i, exc in radio.submit(step, requests).items():
+        for i, exc in (radio.submit(step, requests) if requests else {}).items():  # nothing to submit: no-op
             fail(i, SandboxError(INVALID, f"messaging: {exc}"))
         for i in alive:
             if ctls[i].done:  # sent with its requests: the frames of its last statements still go out

@@ -11,7 +11,7 @@ import threading
 import time
 from pathlib import Path
 
-from arena.controllers.host import SpinPolicy
+from arena.controllers.host import SpinPolicy, json_decoder, json_encoder
 from arena.controllers.sandbox.isolation import HostSetup, _safe_name, bwrap_usable
 from arena.controllers.sandbox.limits import _SIGNAL_HINTS, Limits, SandboxError, preexec_fn
 from arena.controllers.sandbox.process import kill_tree, tree_cpu_seconds
@@ -153,8 +153,11 @@ class Sandbox:
     # -- protocol
 
     def send(self, msg: dict) -> None:
+        self.send_line((_encode(msg) + "\n").encode())
+
+    def send_line(self, data: bytes) -> None:
+        """Send one protocol line already encoded (JSON, ending in a newline): one write."""
         self._check_usable()
-        data = (_ENCODER.encode(msg) + "\n").encode()
         fd = self._proc.stdin.fileno()
         try:  # nearly always the whole line fits in the pipe at once
             n = os.write(fd, data)
@@ -162,7 +165,11 @@ class Sandbox:
             n = 0
         except OSError:
             self._fail("ERROR", self._exit_reason(wait_s=1.0))
-        view = memoryview(data)[n:]
+        if n < len(data):
+            self._write_rest(fd, memoryview(data)[n:])
+        self._sent_at = time.monotonic()
+
+    def _write_rest(self, fd: int, view: memoryview) -> None:
         deadline = time.monotonic() + max(self.limits.step_s + self.bank_left, 1.0)
         while view:  # the pipe was full: wait until the child reads, within the deadline
             left = deadline - time.monotonic()
@@ -174,7 +181,6 @@ class Sandbox:
                 continue
             except OSError:
                 self._fail("ERROR", self._exit_reason(wait_s=1.0))
-        self._sent_at = time.monotonic()
 
     def recv(self, deadline_s: float | None = None) -> dict:
         """One reply. Deadline: step_s plus what is left of the bank, or ``deadline_s`` (no bank),
@@ -199,7 +205,7 @@ class Sandbox:
             if overrun > 0:
                 self.bank_left = max(0.0, self.bank_left - overrun)
         try:
-            reply = _DECODER.decode(line.decode("utf-8"))
+            reply = _decode(line.decode("utf-8"))
         except (ValueError, RecursionError) as e:
             self._fail("INVALID", f"reply is not valid JSON ({str(e)[:120]})")
         if not isinstance(reply, dict):
@@ -221,6 +227,17 @@ class Sandbox:
     def _read_line(self, deadline: float) -> bytes | None:
         fd = self._proc.stdout.fileno()
         cap = self.limits.max_line_bytes
+        if not self._buf:  # the usual case: one read brings exactly one whole line
+            chunk = self._poll(fd, deadline)
+            if chunk is None:
+                return None
+            if not chunk:
+                self._fail("ERROR", self._exit_reason(wait_s=1.0, eof=True))
+            if chunk.find(b"\n") == len(chunk) - 1:
+                if len(chunk) - 1 > cap:
+                    self._fail("INVALID", f"sent a line longer than {cap} bytes")
+                return chunk[:-1]
+            self._buf += chunk
         while True:
             i = self._buf.find(b"\n", self._scanned)
             if i >= 0:
@@ -303,5 +320,5 @@ def _reject_constant(name: str):
 
 
 # strict JSON both ways, built once (json.dumps/loads with options build a new coder per call)
-_ENCODER = json.JSONEncoder(allow_nan=False, separators=(",", ":"))
-_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+_encode = json_encoder(allow_nan=False)  # compact; no NaN/Infinity: a ValueError
+_decode = json_decoder(json.JSONDecoder(parse_constant=_reject_constant))
