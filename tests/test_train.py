@@ -156,6 +156,18 @@ def test_curves_command_plots_several_runs(run, tmp_path):
     res = subprocess.run(arena_cmd("curves", str(out), str(out), "--out", str(png)), capture_output=True, text=True,
                          timeout=600)
     assert res.returncode == 0 and png.read_bytes()[:4] == b"\x89PNG"
+    res = subprocess.run(arena_cmd("curves", str(out), str(out), "--across", "--out", str(png)), capture_output=True,
+                         text=True, timeout=600)
+    assert res.returncode == 0 and "over 2 runs" in res.stdout and png.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_curves_across_training_seeds_take_the_median_of_the_runs_medians_at_shared_steps():
+    a = [(0, 0.0, 0.0, 0.0), (10, 50.0, 40.0, 60.0), (20, 90.0, 10.0, 99.0)]
+    b = [(0, 0.0, 0.0, 0.0), (10, 20.0, 0.0, 30.0), (20, 80.0, 80.0, 80.0), (25, 100.0, 100.0, 100.0)]
+    c = [(0, 5.0, 5.0, 5.0), (10, 30.0, 30.0, 30.0), (20, 10.0, 0.0, 10.0)]
+    assert curve.across({"a": a, "b": b, "c": c}) == [(0, 0.0, 0.0, 5.0), (10, 30.0, 20.0, 50.0), (20, 80.0, 10.0, 90.0)]
+    assert curve.across({"a": a, "b": b}) == [(0, 0.0, 0.0, 0.0), (10, 35.0, 20.0, 50.0), (20, 85.0, 80.0, 90.0)]
+    assert curve.across({"a": a, "late": [(5, 1.0, 1.0, 1.0)]}) == []  # no shared step: nothing to aggregate
 
 
 def test_sb3_adapter_matches_dummy_vec_env_and_trains(short_world):
@@ -167,7 +179,7 @@ def test_sb3_adapter_matches_dummy_vec_env_and_trains(short_world):
     from arena.learn.train import make_env
 
     cfg = tiny(short_world, episode_seconds=0.05)  # 5-step episodes: autoresets happen
-    ours = BatchedSB3VecEnv(2, workers=2, max_episode_seconds=0.05, shaping=tuple(cfg.shaping), **cfg.env_kwargs())
+    ours = BatchedSB3VecEnv(2, workers=2, max_episode_seconds=0.05, shaping=cfg.shaping_arg(), **cfg.env_kwargs())
     theirs = DummyVecEnv([lambda: Monitor(make_env(cfg, 0.05)) for _ in range(2)])
     ours.seed(9)
     theirs.seed(9)

@@ -33,8 +33,9 @@ def add_parsers(sub) -> None:
     p.add_argument("--workers", type=int, default=None, help="processes for --vec batched (default: one per CPU)")
     p.add_argument("--obs-keys", default=None, help="observation keys, comma separated (default: every key)")
     p.add_argument("--stack", type=int, default=d.stack, help="stack the last K observations (default: %(default)s)")
-    p.add_argument("--shaping", default=",".join(d.shaping),
-                   help="shaping terms by name, comma separated; '' for none (default: %(default)s)")
+    p.add_argument("--shaping", default=None,
+                   help="shaping terms by name, comma separated; '' for none (default: the world's default terms, "
+                        "its [[shaping]] tables with default = true)")
     p.add_argument("--action-mode", choices=("duty", "speed"), default=d.action_mode)
     p.add_argument("--control-dt", type=number(above=0), default=d.control_dt,
                    help="s per decision, a multiple of 0.01: the agent holds each action that long (default: %(default)s)")
@@ -69,6 +70,8 @@ def add_parsers(sub) -> None:
     p.add_argument("runs", nargs="+", help="run folders (each with an eval.csv)")
     p.add_argument("--out", required=True, help="PNG file to write")
     p.add_argument("--title", default="learning curves")
+    p.add_argument("--across", action="store_true",
+                   help="draw the median over the runs (training seeds) with their min-max band, each run a thin line")
     p.set_defaults(func=cmd_curves)
 
 
@@ -82,7 +85,8 @@ def cmd_train(args) -> int:
     cfg = TrainConfig(world=args.world, robot=args.robot, seed=args.seed, steps=args.steps, minutes=args.minutes,
                       n_envs=args.envs, vec=args.vec, workers=args.workers,
                       obs_keys=[k.strip() for k in args.obs_keys.split(",")] if args.obs_keys else None,
-                      stack=args.stack, shaping=[s.strip() for s in args.shaping.split(",") if s.strip()],
+                      stack=args.stack,
+                      shaping=None if args.shaping is None else [s.strip() for s in args.shaping.split(",") if s.strip()],
                       action_mode=args.action_mode, control_dt=args.control_dt, lost_after=args.lost_after, random_start=args.random_start,
                       episode_seconds=args.episode_seconds,
                       eval_every=args.eval_every, eval_seeds=_ints(args.eval_seeds), eval_seconds=args.eval_seconds,
@@ -119,7 +123,17 @@ def cmd_curves(args) -> int:
         f = Path(r) / "eval.csv"
         if not f.is_file():
             raise ArenaError(f"{f}: no eval.csv: give `arena train` run folders")
-        runs[Path(r).name] = curve.read_eval(f)
-    curve.plot(runs, Path(args.out), args.title)
+        key = Path(r).name if Path(r).name not in runs else r  # two runs of one name stay two runs
+        runs[key if key not in runs else f"{r} ({len(runs) + 1})"] = curve.read_eval(f)
+    if args.across:
+        agg = curve.across(runs)
+        if not agg:
+            raise ArenaError("--across: the runs share no evaluation step: give runs with the same --eval-every")
+        curve.plot({f"median of {len(runs)} runs": agg}, Path(args.out), args.title, thin=runs,
+                   legend="score: median over runs of each run's median over eval seeds, band: min-max over runs")
+        for s, m, lo, hi in agg:
+            print(f"{s:>9,} steps: median {m:.1f} (min {lo:.1f}, max {hi:.1f}) over {len(runs)} runs")
+    else:
+        curve.plot(runs, Path(args.out), args.title)
     print(f"wrote {args.out}")
     return 0

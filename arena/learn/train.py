@@ -38,7 +38,7 @@ class TrainConfig:
     workers: int | None = None  # processes for vec="batched"
     obs_keys: list[str] | None = None  # observation="scaled" keys (None: every key)
     stack: int = 1
-    shaping: list[str] = field(default_factory=lambda: ["progress", "line"])
+    shaping: list[str] | None = None  # term names; None: the world's default terms (resolved by train)
     action_mode: str = "duty"
     control_dt: float = 0.01  # s per env step: a multiple of the brick's 10 ms (the agent holds its action)
     random_start: bool = False  # training episodes start anywhere along the scored path
@@ -65,6 +65,10 @@ class TrainConfig:
         return {"world": self.world, "robot": self.robot, "observation": "scaled",
                 "obs_keys": tuple(self.obs_keys) if self.obs_keys else None, "stack": self.stack,
                 "action_mode": self.action_mode, "control_dt": self.control_dt}
+
+    def shaping_arg(self) -> tuple[str, ...] | str:
+        """ArenaEnv's shaping argument: the names, or "default" (the world's) while unresolved."""
+        return "default" if self.shaping is None else tuple(self.shaping)
 
     @classmethod
     def load(cls, path: Path) -> TrainConfig:
@@ -116,7 +120,7 @@ def make_env(cfg: TrainConfig, seconds: float | None = None, training: bool = Fa
 
     from arena.envs.single import ArenaEnv
 
-    env = ArenaEnv(**cfg.env_kwargs(), shaping=tuple(cfg.shaping), lost_after=cfg.lost_after if training else None,
+    env = ArenaEnv(**cfg.env_kwargs(), shaping=cfg.shaping_arg(), lost_after=cfg.lost_after if training else None,
                    random_start=cfg.random_start and training)
     if seconds is not None:
         env = TimeLimit(env, max_episode_steps=max(1, int(round(seconds / env.sim.control_dt))))
@@ -132,7 +136,7 @@ def make_vec(cfg: TrainConfig):
         from arena.learn.sb3vec import BatchedSB3VecEnv
 
         venv = BatchedSB3VecEnv(cfg.n_envs, workers=cfg.workers, max_episode_seconds=cfg.episode_seconds,
-                                shaping=tuple(cfg.shaping), lost_after=cfg.lost_after,
+                                shaping=cfg.shaping_arg(), lost_after=cfg.lost_after,
                                 random_start=cfg.random_start, **cfg.env_kwargs())
     else:
         fns = [_EnvFactory(cfg) for _ in range(cfg.n_envs)]
@@ -177,9 +181,26 @@ def latest_checkpoint(run: Path) -> Path | None:
     return found[-1] if found else None
 
 
+def default_shaping(cfg: TrainConfig, say=print) -> None:
+    """cfg.shaping None -> the world's default terms by name (so config.json records them), said."""
+    if cfg.shaping is not None:
+        return
+    from arena.envs.single import load_world_spec
+    from arena.world import shaping
+
+    spec = load_world_spec(cfg.world)
+    terms = shaping.defaults(spec)
+    cfg.shaping = [s.name for s in terms]
+    listed = ", ".join(f"{s.name} ({s.kind}, weight {s.weight:g})" for s in terms)
+    say(f"shaping: {spec.name}'s defaults: {listed}" if terms else
+        f"shaping: {spec.name} declares no default terms: the reward is the score's increase only")
+
+
 def train(cfg: TrainConfig, run: Path, resume: bool = False, progress: bool = True, say=print) -> dict:
-    """Train (or resume) a run in folder `run`; returns a summary {steps, best, last, minutes}."""
+    """Train (or resume) a run in folder `run`; returns a summary {steps, best, last, minutes}.
+    cfg.shaping None trains with the world's default shaping terms (default_shaping)."""
     cfg.check()
+    default_shaping(cfg, say)
     sb3 = need_sb3()
     from stable_baselines3.common.logger import CSVOutputFormat, KVWriter, Logger
 
@@ -187,6 +208,7 @@ def train(cfg: TrainConfig, run: Path, resume: bool = False, progress: bool = Tr
     ckpt = None
     if resume:
         saved = TrainConfig.load(run / "config.json")
+        default_shaping(saved, say=lambda _s: None)  # a config written with shaping null: the same defaults
         # the budget may grow on resume; everything else must be what the run was trained with
         diff = sorted(k for k, v in asdict(cfg).items() if asdict(saved).get(k) != v and k not in ("steps", "minutes"))
         if diff:

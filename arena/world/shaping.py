@@ -1,17 +1,20 @@
 """Dense shaping terms for training: declared as data beside the score, never part of it.
 
 A world may declare `[[shaping]]` tables (name, kind, weight, and the kind's parameters, as a
-[[score]] table does). A world that declares none gets shaping derived from its score terms by
-DERIVED below: progress along a scored path, staying on it, closing on a goal zone, pushing the
-opponent out of the ring. Two action terms exist in every world: energy and smoothness. A user
-switches terms on by name (`ArenaEnv(shaping=("progress",))`, or a dict of name -> weight to
-override the declared weight). Scores, rankings and `arena run` never see shaping: only the
-env's reward does. docs/training.md describes every kind.
+[[score]] table does, plus `default`: whether `arena train` switches the term on when no terms
+are named; true unless set). A world that declares none gets shaping derived from its score
+terms by DERIVED below: progress along a scored path, staying on it, closing on a goal zone,
+pushing the opponent out of the ring. Two action terms exist in every world: energy and
+smoothness. A user switches terms on by name (`ArenaEnv(shaping=("progress",))`, a dict of name
+-> weight to override the declared weight, or "default" for the world's defaults). Scores,
+rankings and `arena run` never see shaping: only the env's reward does. docs/training.md
+describes every kind.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 from arena.tomlio import Table
 from arena.world.terms import TermSpec, kind_and_name, known_id
@@ -29,47 +32,63 @@ SHAPING_KINDS = tuple(SHAPING_PARAMS)
 ACTION_KINDS = ("energy", "smoothness")
 TOLERANCE_M = 0.06  # progress counts only this close to the path (as path_progress's default)
 
-# score term kind -> [(shaping name, kind, the parameter copied from the term, weight factor)]:
-# the weight is the term's weight times the factor, so shaping is on the score's scale
-DERIVED: dict[str, list[tuple[str, str, str, float]]] = {
-    "path_progress": [("progress", "progress", "path", 1.0), ("line", "line", "path", 0.5)],
-    "laps": [("progress", "progress", "path", 1.0), ("line", "line", "path", 0.5)],
-    "reach_zone": [("goal", "goal", "zone", 1.0)],
-    "time_bonus": [("goal", "goal", "zone", 1.0)],
-    "knockout": [("push_out", "push_out", "zone", 1.0)],
+# score term kind -> [(shaping name, kind, the parameter copied from the term, weight factor,
+# on by default)]: the weight is the term's weight times the factor, so shaping is on the score's
+# scale. `line` is off by default: with `progress` it taught LineFollow's policy to stand still.
+DERIVED: dict[str, list[tuple[str, str, str, float, bool]]] = {
+    "path_progress": [("progress", "progress", "path", 1.0, True), ("line", "line", "path", 0.5, False)],
+    "laps": [("progress", "progress", "path", 1.0, True), ("line", "line", "path", 0.5, False)],
+    "reach_zone": [("goal", "goal", "zone", 1.0, True)],
+    "time_bonus": [("goal", "goal", "zone", 1.0, True)],
+    "knockout": [("push_out", "push_out", "zone", 1.0, True)],
 }
+DEFAULT = "default"  # shaping="default": the world's default terms
 
 
+@dataclass(frozen=True)
 class ShapingSpec(TermSpec):
-    """A [[shaping]] term: the same fields as a score term (TermSpec), a different vocabulary."""
+    """A [[shaping]] term: the same fields as a score term (TermSpec), a different vocabulary, and
+    whether training switches it on when the user names no terms."""
+
+    default: bool = True
 
 
 def read_shaping(t: Table, ids: dict[str, set], names: set) -> ShapingSpec:
     """One [[shaping]] table; ids: the world's path and zone ids (as read_term takes them)."""
     kind, name = kind_and_name(t, SHAPING_KINDS, names, "shaping")
     params = {key: known_id(t, key, typ, t.str(key), ids) for key, (typ, _doc) in SHAPING_PARAMS[kind].items()}
-    spec = ShapingSpec(name, kind, t.num("weight", 1.0), params)
+    spec = ShapingSpec(name, kind, t.num("weight", 1.0), params, t.bool("default", True))
     t.reject_unknown()
     return spec
 
 
 def declared(world_spec) -> tuple[ShapingSpec, ...]:
     """The world's shaping terms: its [[shaping]] tables, else those DERIVED from its score terms
-    (first of each name wins), plus energy and smoothness (weight 1) unless declared."""
+    (first of each name wins), plus energy and smoothness (weight 1, off by default) unless declared."""
     out = list(getattr(world_spec, "shaping", ()) or ())
     if not out:
         for term in world_spec.terms:
-            for name, kind, param, factor in DERIVED.get(term.kind, ()):
+            for name, kind, param, factor, on in DERIVED.get(term.kind, ()):
                 if term.params.get(param) is not None and all(s.name != name for s in out):
-                    out.append(ShapingSpec(name, kind, float(term.weight) * factor, {param: term.params[param]}))
+                    out.append(ShapingSpec(name, kind, float(term.weight) * factor, {param: term.params[param]}, on))
     for kind in ACTION_KINDS:
         if all(s.name != kind for s in out):
-            out.append(ShapingSpec(kind, kind, 1.0))
+            out.append(ShapingSpec(kind, kind, 1.0, {}, False))
     return tuple(out)
 
 
+def defaults(world_spec) -> tuple[ShapingSpec, ...]:
+    """The terms training uses when the user names none (may be empty: the score's reward only)."""
+    return tuple(s for s in declared(world_spec) if s.default)
+
+
 def choose(world_spec, chosen) -> list[tuple[ShapingSpec, float]]:
-    """The terms a user switched on: a sequence of names (declared weights) or {name: weight}."""
+    """The terms a user switched on: a sequence of names (declared weights), {name: weight}, or
+    "default" (the world's default terms at their declared weights)."""
+    if isinstance(chosen, str) and chosen == DEFAULT:
+        return [(s, s.weight) for s in defaults(world_spec)]
+    if isinstance(chosen, str):  # one name is a common slip for a tuple of one
+        chosen = (chosen,)
     if not chosen:
         return []
     specs = {s.name: s for s in declared(world_spec)}
