@@ -90,7 +90,7 @@ class Match:
         self.steps = 0
         self.scorer.reset(self.layout)
         self.obs = [r.sense(0.0, self.mat, self.world.ambient) for r in self.robots]
-        hear(self.bodies, self.sonars, self.sim.rays, self.obs)
+        hear(self.bodies, self.sonars, self.sim, self.obs)
         self.scorer.update(self.snapshot())
         return self.obs
 
@@ -110,7 +110,7 @@ class Match:
         obs = []
         for r in robots:
             obs.append(r.sense(t, mat, ambient))
-        hear(self.bodies, self.sonars, sim.rays, obs)
+        hear(self.bodies, self.sonars, sim, obs)
         self.obs = obs
         self.scorer.update(self.snapshot())
         return obs

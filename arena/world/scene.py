@@ -455,11 +455,11 @@ def set_emitters(sonars: dict, commands: dict) -> dict:
     return commands if rest is None else rest
 
 
-def hear(bodies: list[int], sonars: list[dict], cast, obs: list[dict]) -> None:
+def hear(bodies: list[int], sonars: list[dict], sim, obs: list[dict]) -> None:
     """Set `<port>/presence` (1.0 or 0.0) in each robot's readings for each ultrasonic sensor: 1 when
     an emitting sensor of another robot faces it (UltrasonicSensor.faces: within range, each in
     the other's beam) and the straight line between them reaches it past nothing but the two
-    robots themselves. bodies: each robot's body id; cast: Sim.rays."""
+    robots themselves. bodies: each robot's body id; sim: the Sim (its rays())."""
     for i, mine in enumerate(sonars):
         for port, ear in mine.items():
             heard = 0.0
@@ -468,7 +468,7 @@ def hear(bodies: list[int], sonars: list[dict], cast, obs: list[dict]) -> None:
                     continue
                 for mouth in theirs.values():
                     if mouth.emitting and ear.faces(mouth):
-                        body = cast([mouth.origin], [ear.origin])[0][0]
+                        body = sim.rays([mouth.origin], [ear.origin])[0][0]
                         if body < 0 or body == bodies[i] or body == bodies[j]:
                             heard = 1.0
                             break
