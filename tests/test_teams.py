@@ -94,3 +94,10 @@ def test_cli_team_add_prints_only_the_token_and_list_never_shows_it(tmp_path):
     p = subprocess.run(arena_cmd("team", "add", "Alpha!", "--db", db), capture_output=True, text=True, timeout=600)
     assert p.returncode == 2 and p.stdout == "" and len(p.stderr.strip().splitlines()) == 1
     assert "team name 'Alpha!'" in p.stderr and "Traceback" not in p.stderr
+
+
+def test_cli_team_list_on_a_missing_database_says_so_and_creates_nothing(tmp_path):
+    db = tmp_path / "nowhere" / "r.sqlite"
+    p = subprocess.run(arena_cmd("team", "list", "--db", str(db)), capture_output=True, text=True, timeout=600)
+    assert p.returncode == 2 and "no results database at" in p.stderr and "(fix: " in p.stderr, p.stderr
+    assert "Traceback" not in p.stderr and not (tmp_path / "nowhere").exists()

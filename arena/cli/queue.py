@@ -6,8 +6,10 @@ import argparse
 import signal
 import sys
 import time
+from pathlib import Path
 
 from arena.cli.console import DEFAULT_DB
+from arena.errors import ArenaError
 
 
 def count(at_least: int = 1):
@@ -68,6 +70,9 @@ def cmd_team_list(args) -> int:
     from arena.compete.store import Store
     from arena.compete.teams import teams
 
+    if not Path(args.db).is_file():  # listing never creates a database
+        raise ArenaError(f"no results database at {args.db} (fix: `arena team add NAME --db {args.db}` creates it "
+                         "with a first team, or pass the --db that `arena serve` uses)")
     store = Store(args.db)
     try:
         found = teams(store)
