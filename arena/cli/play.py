@@ -129,7 +129,7 @@ def cmd_run(args) -> int:
                     until_done=args.until_done)
     if store is not None:
         rep, world_hash = _run_replay(args, r, presses, HASH_EVERY)
-        r.actions, r.checkpoints, r.tags = [], [], ""  # in the replay now
+        r.actions, r.checkpoints, r.tags, r.commands = [], [], "", b""  # in the replay now
         store.add_match([r], rep, world_hash)
     frames = _screen(r, args.screen_dir)
     if args.json:

@@ -183,7 +183,7 @@ def execute(job: Job) -> Outcome:
         if rep["match_id"] != job.match_id:
             raise ArenaError(f"match id mismatch: scheduled {job.match_id}, played {rep['match_id']}")
     for r in results:
-        r.actions, r.checkpoints, r.tags = [], [], ""  # in the replay now; not sent back per result
+        r.actions, r.checkpoints, r.tags, r.commands = [], [], "", b""  # in the replay now; not sent back per result
     return Outcome(job.match_id, results, rep)
 
 
