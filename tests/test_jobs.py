@@ -89,9 +89,16 @@ def test_check_upload_runs_the_submit_checks_on_the_bytes(tmp_path):
         with pytest.raises(SubmissionError, match=match) as e:
             jobs.check_upload(data, name, s)
         assert str(tmp_path) not in str(e.value)  # names the upload, not the server's temp file
+        assert "check-" not in str(e.value), e.value  # nor the temp file's own name
     assert not list((tmp_path / "uploads" / "tmp").iterdir())  # temp files removed
     with pytest.raises(SubmissionError, match="zip bomb"):
         jobs.check_upload(BOMB, "bomb.zip")  # without a store: the system's temp folder
+
+
+def test_job_ids_beyond_sqlite_integers_are_unknown_not_an_error(tmp_path):
+    s = _store(tmp_path)
+    for jid in (10**30, -(10**30), 2**63, 0, -1, "nan", None):
+        assert jobs.job(s, jid) is None
 
 
 # -- leases ------------------------------------------------------------------------------------------

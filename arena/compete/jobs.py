@@ -101,7 +101,8 @@ def world_entries(names) -> list:
 
 def clean(message: str, path: Path, filename: str) -> str:
     """A message about a file saved here, naming the uploaded file instead (no server paths)."""
-    return message.replace(str(path), label(filename))
+    # a folder's message names the full path; a single .py's, its file name
+    return message.replace(str(path), label(filename)).replace(path.name, label(filename))
 
 
 def check_upload(upload: bytes, filename: str, store=None) -> None:
@@ -177,6 +178,8 @@ def job(store, job_id: int) -> dict | None:
     try:
         jid = int(job_id)
     except (TypeError, ValueError):
+        return None
+    if not 0 < jid < 2**63:  # ids are SQLite rowids; a larger number cannot even be asked for
         return None
     found = store.db.execute(f"SELECT {', '.join(_COLUMNS)} FROM jobs WHERE id=?", (jid,)).fetchone()
     return _public(found) if found else None
