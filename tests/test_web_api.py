@@ -126,6 +126,14 @@ def test_tokens_are_checked(site):
     assert queued(db) == []
 
 
+def test_a_form_with_thousands_of_fields_is_one_clear_json_error(site):
+    client, db, token = site
+    r = post_api(client, token, {"file": ("c.py", CONTROLLER)}, worlds=["line-follow"] * 5000)
+    assert r.status_code == 422 and r.headers["content-type"].startswith("application/json"), r.text
+    assert "Too many fields" in r.json()["error"] and "(fix: " in r.json()["error"]
+    assert queued(db) == []
+
+
 def test_the_rate_limit_answers_429(site, monkeypatch):
     client, db, token = site
     monkeypatch.setenv("ARENA_SUBMIT_LIMIT", "1")

@@ -19,6 +19,7 @@ import secrets
 from pathlib import Path
 
 from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
 from starlette.requests import Request
 
@@ -96,6 +97,8 @@ async def capped_form(request: Request, limit: int) -> FormData:
         return await capped.form(max_files=2, max_fields=MAX_FIELDS, max_part_size=FORM_OVERHEAD)
     except MultiPartException as exc:
         raise BadForm(str(exc)) from None
+    except HTTPException as exc:  # Request.form() turns the parser's limits (too many fields) into a bare 400
+        raise BadForm(str(exc.detail)) from None
     except AssertionError as exc:  # starlette asserts the multipart parser is installed
         raise BadForm(str(exc)) from None
 
