@@ -289,3 +289,14 @@ def test_worker_flags_refuse_bad_values_in_one_line(capsys):
             main(argv)
         errors = [line for line in capsys.readouterr().err.splitlines() if "error:" in line]
         assert e.value.code == 2 and len(errors) == 1 and match in errors[0], (argv, errors)
+
+
+def test_worker_on_a_file_that_is_not_a_store_says_only_that(tmp_path, capsys):
+    from arena.cli import main
+
+    bad = tmp_path / "notes.txt"
+    bad.write_text("not a database\n")
+    assert main(["worker", "--db", str(bad), "--once"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and "not a results database" in err and len(err.strip().splitlines()) == 1
+    assert bad.read_text() == "not a database\n"

@@ -96,7 +96,9 @@ def _interrupt(_signum, _frame):
 
 def cmd_worker(args) -> int:
     from arena.compete.jobs import work
+    from arena.compete.store import Store
 
+    Store(args.db).close()  # a --db that is not a results store is refused before the start line
     signal.signal(signal.SIGTERM, _interrupt)
     print(f"arena worker on {args.db}: {args.workers} {args.backend} worker(s), {args.seeds} seed(s)"
           + (", until the queue is empty" if args.once else ", waiting for jobs (Ctrl-C stops)"), flush=True)
