@@ -5,8 +5,11 @@ from __future__ import annotations
 import difflib
 import math
 import sys
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -25,10 +28,71 @@ MAX_NUMBER = 1_000_000.0  # largest magnitude of any number (1 km in mm)
 MAX_TABLES = 1000  # entries in one array of tables ([[zones]], [[objects]], ...)
 
 
+T = TypeVar("T")
+_reads = threading.local()  # .log: while cached_load runs a load, every (path, bytes) load_toml read
+
+
+def _read_bytes(path) -> bytes:
+    with open(path, "rb") as fh:  # read at most one byte past the limit (/dev/zero ends too)
+        return fh.read(MAX_FILE_BYTES + 1)
+
+
+def _signature(path) -> tuple:
+    st = Path(path).stat()
+    return (st.st_size, st.st_mtime_ns, st.st_ino)
+
+
+def depends_on(path) -> None:
+    """Tell a running cached_load that its result depends on this (non-TOML) file, such as a
+    world's mat picture: the result is reused only while the file's size, mtime and inode stay."""
+    log = getattr(_reads, "log", None)
+    if log is not None:
+        try:
+            log.append((str(path), _signature(path)))
+        except OSError:
+            log.append((str(path), None))  # missing now: any file there later differs
+
+
+def _unchanged(path: str, seen) -> bool:
+    if seen is None:
+        return not Path(path).exists()
+    return (_read_bytes(path) if type(seen) is bytes else _signature(path)) == seen
+
+
+def cached_load(cache: OrderedDict, path: Path, load: Callable[[Path], T], size: int = 64) -> T:
+    """load(path), or what an earlier load(path) returned if every file it read (through
+    load_toml, or named with depends_on) is unchanged: a tournament or an eval loads the same world and robot
+    for every match, and parsing and validating them is most of a match's set-up in Python. The
+    result is shared, so `load` must return an immutable value (the frozen specs). Errors are not
+    cached: a broken file is read again, and reported again, every time."""
+    path = Path(path)
+    key = (str(path), str(path.resolve()))
+    hit = cache.get(key)
+    if hit is not None:
+        value, files = hit
+        try:
+            if all(_unchanged(f, seen) for f, seen in files):
+                cache.move_to_end(key)
+                return value
+        except OSError:
+            pass  # gone or unreadable now: load() reports it
+    outer = getattr(_reads, "log", None)
+    _reads.log = log = []
+    try:
+        value = load(path)
+    finally:
+        _reads.log = outer
+    if outer is not None:
+        outer.extend(log)  # a cached load inside another: the outer one depends on these files too
+    cache[key] = (value, tuple(log))
+    while len(cache) > size:
+        cache.popitem(last=False)
+    return value
+
+
 def load_toml(path: Path) -> dict:
     try:
-        with open(path, "rb") as fh:  # read at most one byte past the limit (/dev/zero ends too)
-            raw = fh.read(MAX_FILE_BYTES + 1)
+        raw = _read_bytes(path)
         if len(raw) > MAX_FILE_BYTES:
             raise SpecError(str(path), "", f"the file is over the {MAX_FILE_BYTES:,} byte limit",
                             "robot and world files are small text files: check you gave the right file")
@@ -47,6 +111,9 @@ def load_toml(path: Path) -> dict:
     except UnicodeDecodeError as exc:
         raise SpecError(str(path), "", f"not UTF-8 text (byte {raw[exc.start]:#04x} at offset {exc.start})",
                         "save it as UTF-8 text") from None
+    log = getattr(_reads, "log", None)
+    if log is not None:
+        log.append((str(path), raw))
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -155,9 +155,29 @@ def motor_axle(spec: RobotSpec, motor_id: str) -> np.ndarray:
     return np.array([mm(x) for x in m.pos]) + rotate(q, np.array([mm(x) for x in part.param("axle", [0, 0, 0])]))
 
 
+_BUILT: dict = {}  # (id(spec), prefix) -> (spec, its Assembly); holding spec keeps its id unique
+
+
 def assemble(spec: RobotSpec, prefix: str | None = None) -> Assembly:
-    cat = catalogue()
+    """The robot's links, joints and masses. Specs are frozen and load_robot shares an unchanged
+    file's spec, so every match of a tournament or eval shares one assembly (read-only: its arrays
+    refuse writes)."""
     prefix = spec.name if prefix is None else prefix
+    hit = _BUILT.get((id(spec), prefix))
+    if hit is not None and hit[0] is spec:
+        return hit[1]
+    asm = _assemble(spec, prefix)
+    asm.com.flags.writeable = False
+    for pose in asm.poses.values():
+        pose.pos.flags.writeable = False
+    if len(_BUILT) >= 64:
+        del _BUILT[next(iter(_BUILT))]
+    _BUILT[(id(spec), prefix)] = (spec, asm)
+    return asm
+
+
+def _assemble(spec: RobotSpec, prefix: str) -> Assembly:
+    cat = catalogue()
     poses = {p.id: PartPose(p, np.array([mm(x) for x in p.pos]), quat_from_rpy(tuple(deg(a) for a in p.rpy)))
              for p in spec.parts}
 

@@ -14,13 +14,14 @@ See docs/robots.md for every key.
 from __future__ import annotations
 
 import re
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from arena.errors import NotFoundError, SpecError
 from arena.kit.catalogue import catalogue
 from arena.robot.keys import DEFAULT_LIMITS, parse_gear, read_axis, read_color, read_gear, read_limits
-from arena.tomlio import Table, first_problem, load_toml, unknown_key_fix
+from arena.tomlio import Table, cached_load, first_problem, load_toml, unknown_key_fix
 from arena.units import MOTOR_PORTS, SENSOR_PORTS, parse_length
 
 TOP_KEYS = ("name", "description", "author", "extends", "remove", "parts")
@@ -331,8 +332,16 @@ def read_robot(path: Path) -> tuple[RobotSpec | None, list[SpecError]]:
     return spec, probs
 
 
+_LOADED: OrderedDict = OrderedDict()  # cached_load's: the specs are frozen, so they can be shared
+
+
 def load_robot(path: Path) -> RobotSpec:
-    """A valid build, or the first problem as a SpecError (the message counts the rest)."""
+    """A valid build, or the first problem as a SpecError (the message counts the rest).
+    A file loaded before and unchanged since (byte for byte) is not parsed again."""
+    return cached_load(_LOADED, path, _load_robot)
+
+
+def _load_robot(path: Path) -> RobotSpec:
     spec, probs = read_robot(path)
     if probs:
         raise first_problem(probs, path)

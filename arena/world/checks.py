@@ -9,7 +9,7 @@ import struct
 from pathlib import Path
 
 from arena.errors import ArenaError, SpecError
-from arena.tomlio import Table
+from arena.tomlio import Table, depends_on
 from arena.world.mat import MAX_MAT_PIXELS
 
 MIN_MAT_MM = 10.0  # each side of the mat
@@ -64,6 +64,7 @@ def picture_size(path: Path) -> tuple[int, int] | None:
 
 
 def picture_problems(mat: Table, picture: Path) -> list[SpecError]:
+    depends_on(picture)  # a cached world is checked again when its picture changes
     size = picture_size(picture)
     if size is not None and size[0] * size[1] > MAX_PICTURE_PIXELS:
         return [mat.error("image", f"the picture is {size[0]:,} x {size[1]:,} pixels, over the limit of "

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import math
 import re
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
 from arena.errors import SpecError
-from arena.tomlio import Table, first_problem, load_toml
+from arena.tomlio import Table, cached_load, first_problem, load_toml
 from arena.world.checks import mat_problems, path_problems, picture_problems, read_brick, start_problems
 from arena.world.shaping import ShapingSpec, read_shaping
 from arena.world.terms import TermSpec, read_term
@@ -437,8 +438,16 @@ def read_world(path: Path) -> tuple[WorldSpec | None, list[SpecError]]:
         shaping=tuple(shaping), presses=presses, **vals), []
 
 
+_LOADED: OrderedDict = OrderedDict()  # cached_load's: the specs are frozen, so they can be shared
+
+
 def load_world(path: Path) -> WorldSpec:
-    """A valid world, or the first problem as a SpecError (the message counts the rest)."""
+    """A valid world, or the first problem as a SpecError (the message counts the rest).
+    A file loaded before and unchanged since (byte for byte) is not parsed again."""
+    return cached_load(_LOADED, path, _load_world)
+
+
+def _load_world(path: Path) -> WorldSpec:
     spec, probs = read_world(path)
     if probs:
         raise first_problem(probs, path)
