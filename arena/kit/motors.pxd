@@ -15,7 +15,7 @@ cdef class MotorModel:
     cpdef tuple brake(self, double omega, double volts)
 
 cdef class Motor:
-    cdef public object part, pending, settings, servo, defaults
+    cdef public object part, pending, settings, servo, defaults, supply
     cdef public str port, mode
     cdef public MotorModel model
     cdef public double gear, sign, dt, backlash, volts, duty, offset_deg, t

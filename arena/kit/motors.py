@@ -106,6 +106,47 @@ class MotorModel:
         return 0.0, self.friction + (emf + self.viscous) * abs(omega)
 
 
+class SupplyCurrent:
+    """The current a motor draws from the battery (mA), from its duty and speed (docs/brick.md).
+
+    The winding current follows the datasheet's straight line in the output torque, from the
+    no-load current (free running) to the stall current (at the stall torque), at 9 V: the torque
+    is the DC model's net torque at this duty and speed (MotorModel.drive's line, less friction).
+    With PWM and slow decay the battery feeds the winding only in the on-time, so the supply
+    current is |duty| times the winding current. Past the duty's no-load speed the winding
+    current reverses (regeneration); none of it is counted as drawn.
+    """
+
+    def __init__(self, model: MotorModel, stall_ma: float, no_load_ma: float):
+        self.model, self.stall_ma, self.no_load_ma = model, stall_ma, no_load_ma
+
+    @classmethod
+    def from_part(cls, part: Part, model: MotorModel) -> SupplyCurrent:
+        missing = [k for k in ("stall_current_ma", "no_load_current_ma") if part.param(k) is None]
+        if missing:
+            raise KeyError(f"parts.toml [{part.kind}.{part.id}] lacks {', '.join(missing)}: add the motor's "
+                           f"published stall and no-load currents at 9 V (docs/brick.md)")
+        return cls(model, float(part.param("stall_current_ma")), float(part.param("no_load_current_ma")))
+
+    def ma(self, duty: float, omega: float, volts: float) -> float:
+        """Supply current (mA) at duty -1..1 and output speed omega (rad/s, pybricks sign)."""
+        m = self.model
+        a = abs(duty)
+        d = m.drive_offset
+        if a <= d:  # inside the driver's dead band the model makes no torque
+            return 0.0
+        s = volts / NOMINAL_V
+        w = omega if duty >= 0 else -omega  # speed in the driven direction
+        w0 = a * m.ideal_speed * s
+        if w >= w0:  # at or past the duty's no-load speed: no driving current
+            return 0.0
+        k = m.ideal_stall * s * (a - d) / (1.0 - d)
+        wp = max(w, 0.0)  # back-driven: the stall torque, as drive() caps it
+        net = k * (1.0 - wp / w0) - m.friction - m.viscous * wp
+        winding = self.no_load_ma + (self.stall_ma - self.no_load_ma) * net / m.stall_torque
+        return a * max(winding, 0.0)
+
+
 class Motor:
     """A servo motor on a port: duty, pybricks' servo control, stop modes, encoder.
 
@@ -127,6 +168,7 @@ class Motor:
         self.window = max(1, int(round(self.SPEED_WINDOW / control_dt)))
         self.backlash = float(part.param("backlash_deg", 0.0))
         self.defaults = settings_of(part)
+        self.supply = SupplyCurrent.from_part(part, self.model)
 
     def reset(self, rng: np.random.Generator, volts: float) -> None:
         self.volts = volts
@@ -220,9 +262,12 @@ class Motor:
         return self.pending is None and (self.mode != "servo" or self.servo.done)
 
     def state(self) -> dict:
-        """What the brick's firmware tells a program about this motor beyond angle and speed."""
+        """What the brick's firmware tells a program about this motor beyond angle and speed, and
+        what it draws from the battery (mA: the brick's battery.current() sums them)."""
+        duty = self.applied if self.mode in ("dc", "servo") else 0.0  # coast and brake draw nothing
         return {"done": self.done, "stalled": self.stalled, "busy": self.mode == "servo",
-                "settings": self.settings.as_list()}
+                "settings": self.settings.as_list(),
+                "supply_ma": self.supply.ma(duty, self.omega / _DEG, self.volts)}
 
     # -- control period ----------------------------------------------------------------------------
     def control(self, angle_joint: float) -> None:

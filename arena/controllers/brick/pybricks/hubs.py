@@ -5,10 +5,20 @@ take the time they take on the brick and the screen's drawing is recorded: both 
 run's output as "[brick <time>s] ..." lines.
 """
 
+import os
+import sys
+
+from pybricks import _wav
 from pybricks._runtime import Runtime
+from pybricks.media._sound_lengths import SOUND_MS
 from pybricks.media.ev3dev import Image
 
 SPEECH_WPM = 175.0  # espeak's default speaking rate (words per minute), which the EV3 uses
+SOUNDS_DIR = "/usr/share/sounds/ev3dev/"  # where the brick keeps ev3dev-media's sounds (SoundFile)
+# The brick's own draw with its motors off (mA): ev3dev's battery current_now read on idling
+# EV3s, 162.7 mA at 8.04 V (github.com/ev3dev/ev3dev issue 499) and 149.3 mA at 8.27 V
+# (robolab.inf.tu-dresden.de/hardware/motors); their mean. docs/brick.md
+IDLE_MA = 156.0
 
 
 def _rt() -> Runtime:
@@ -69,13 +79,44 @@ class _Speaker:
         rt.wait_ms(ms)
 
     def play_file(self, file):
-        _rt().event(f"play {file} (0 ms)")  # the files' lengths are not known here
+        """Play a WAV file; the program waits until it has played (pybricks v2.0 waits for aplay)."""
+        rt = _rt()
+        if not isinstance(file, str):
+            raise TypeError(f"can't convert '{type(file).__name__}' object to str implicitly")
+        ms = sound_ms(file)
+        rt.event(f"play {file} ({f'{ms:.1f}'.rstrip('0').rstrip('.')} ms)")
+        rt.wait_ms(ms)
 
     def set_volume(self, volume, which="_all_"):
         self._volume = max(0, min(100, int(volume)))
 
     def set_speech_options(self, language=None, voice=None, speed=None, pitch=None):
         pass
+
+
+def _program_dir() -> str:
+    """The brick program's folder: on the brick a program runs in its own folder, so relative
+    paths start there. The program's code runs as __main__ with its path in __file__ (host.py)."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        g = frame.f_globals
+        if g.get("__name__") == "__main__" and g.get("__file__"):
+            return os.path.dirname(os.path.abspath(g["__file__"]))
+        frame = frame.f_back
+    return os.getcwd()
+
+
+def sound_ms(path: str) -> float:
+    """How long play_file(path) plays (ms): the brick's own sounds from their table; a file in the
+    program's folder from its header; anything else is not on the simulated brick."""
+    if path.startswith(SOUNDS_DIR) and path.endswith(".wav") and path[len(SOUNDS_DIR):-4] in SOUND_MS:
+        return SOUND_MS[path[len(SOUNDS_DIR):-4]]
+    folder = _program_dir()
+    full = os.path.normpath(os.path.join(folder, path))
+    if os.path.commonpath([folder, full]) != folder or not os.path.exists(full):
+        raise _wav.failed(path, "No such file or directory (the simulated brick has the ev3dev sounds, "
+                                "SoundFile.*, and the files in the program's own folder)")
+    return _wav.file_ms(full, path)
 
 
 class _Battery:
@@ -85,8 +126,10 @@ class _Battery:
         return int(rt.peek("battery/voltage", 9000) if rt else 9000)
 
     def current(self):
-        """Battery current (int, mA): not modelled by the simulator, reported as 0."""
-        return 0
+        """Battery current (int, mA): the brick's idle draw plus each motor's supply current
+        (the arena's motor model, arena.kit.motors.Motor.state; docs/brick.md)."""
+        rt = _rt()
+        return int(round(IDLE_MA + sum(float(m.get("supply_ma", 0.0)) for m in rt.motors.values())))
 
 
 class EV3Brick:

@@ -1,6 +1,7 @@
 """pybricks.media.ev3dev: Image, ImageFile, SoundFile and Font on the simulated brick.
 
-The files' names are the brick's (ev3dev's sound and image folders); nothing is loaded from them.
+The files' names are the brick's (ev3dev's sound and image folders); nothing is loaded from them,
+but each sound's playing time is known (media/_sound_lengths.py, from the real files).
 What a program draws is recorded as text in the run's output, with the time (docs/brick.md).
 """
 
