@@ -172,6 +172,7 @@ def measure() -> dict:
     out["turn_error_deg"] = round(-math.degrees(total) - 360, 2)
     # run_angle(500, 360) on the left wheel, robot on the ground: overshoot and final error
     vals, _ = run_program("""
+        print("acc =", left.control.limits()[1])  # the motor's default acceleration, deg/s^2
         clock.reset()
         left.run_angle(500, 360, wait=False)
         peak = 0
@@ -185,7 +186,7 @@ def measure() -> dict:
         print("peak =", peak)
         print("final =", left.angle())
     """)
-    out["run_angle_profile_s"] = round(profile_duration(360, 500, 3200), 3)
+    out["run_angle_profile_s"] = round(profile_duration(360, 500, vals["acc"]), 3)
     out["run_angle_time_s"] = vals["t"] / 1000.0
     out["run_angle_overshoot_deg"] = vals["peak"] - 360
     out["run_angle_final_error_deg"] = vals["final"] - 360

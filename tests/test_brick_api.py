@@ -94,7 +94,7 @@ def test_press_scripts_are_checked():
 def test_moves_run_in_parallel_and_settings_read_back(tmp_path):
     r = run(tmp_path, """
         print("limits0 =", left.control.limits())
-        left.control.limits(speed=800, acceleration=1600)
+        left.control.limits(speed=400, acceleration=800)
         print("limits1 =", left.control.limits())
         print("pid =", left.control.pid())
         try:
@@ -123,13 +123,15 @@ def test_moves_run_in_parallel_and_settings_read_back(tmp_path):
     """, robot="rover")
     assert r.status == OK, r.reason + r.output
     vals = report(r)
-    assert vals["limits0"] == "(1600, 3200, 100)" and vals["limits1"] == "(800, 1600, 100)"
-    assert vals["pid"] == "(400, 1200, 5, 45, 10, 0)" and vals["bad"] == "ValueError"
+    # pbio v2.0 keeps the large motor's settings in counts, 2 per degree on ev3dev: 1600 counts/s
+    # read back as 800 deg/s; gains read back as stored, integral range 45 counts as 23 deg (rounded)
+    assert vals["limits0"] == "(800, 1600, 100)" and vals["limits1"] == "(400, 800, 100)"
+    assert vals["pid"] == "(400, 1200, 5, 23, 5, 0)" and vals["bad"] == "ValueError"
     assert int(vals["returned_ms"]) == 0 and vals["both_moving"] == "True" and vals["busy"] == "OSError"
     assert 2000 <= int(vals["done_ms"]) <= 2030  # run_time's own time, plus pbio's hold hand-over
     assert abs(int(vals["right"]) - 360) <= 2
     # pybricks v2.0 defaults: a third of the drive base's limits, from the motors' when it was made
-    assert vals["settings"] == "(260, 1042, 287, 1148)"
+    assert vals["settings"] == "(130, 521, 143, 574)"
     dist, drive_speed, angle, turn_rate = (int(v) for v in vals["state"].strip("()").split(","))
     assert 130 <= drive_speed <= 170 and abs(turn_rate) <= 10 and dist > 60
 

@@ -8,10 +8,12 @@ import pytest
 from arena.kit.bench import MotorBench
 from arena.kit.catalogue import catalogue
 from arena.kit.control import FOREVER, SETTING_KEYS, Settings, Trajectory, settings_of
+from arena.kit.motors import Motor
 
 MOTORS = ("motor-large", "motor-medium", "motor-nxt")
 # each motor with a load it is built for: a rover wheel for the drive motors, an arm for the medium
 LOAD = {"motor-large": None, "motor-nxt": None, "motor-medium": 2e-5}
+K = Motor.COUNTS_PER_DEGREE  # the servo works in pbio's counts (720 a turn); settings are in counts
 
 
 def test_angle_trapezoid_from_rest():
@@ -101,19 +103,19 @@ def _move(part, cmd, seconds):
 def test_run_angle_ends_when_its_profile_does_within_tolerance(part):
     done_at, peak, final, traj = _move(part, {"by": 360, "speed": 500}, 2.0)
     s = settings_of(catalogue()[part])
-    expect = Trajectory().angle_based(0.0, 0.0, 360.0, 0.0, 500.0, s.max_speed, s.max_acc, s.max_acc)
+    expect = Trajectory().angle_based(0.0, 0.0, 360.0 * K, 0.0, 500.0 * K, s.max_speed, s.max_acc, s.max_acc)
     assert traj.t3 == pytest.approx(expect.t3)
-    assert expect.t3 <= done_at <= expect.t3 + 0.1  # done: trajectory over and within 10 deg
+    assert expect.t3 <= done_at <= expect.t3 + 0.1  # done: trajectory over and within 10 counts
     assert peak - 360 <= 2 and abs(final - 360) <= 2
 
 
 # Overshoot past the pbio trajectory's end point (encoder deg) each motor type shows, by speed.
-# pbio v2.0's integrator grows during the deceleration (the motor lags the reference by ~10 deg
-# with kp alone), and the leftover integral carries the motor past th3; the motor model then
-# decides how far (docs/brick.md, "run_angle overshoot"). A change here is a change in fidelity.
-# With the EV3 output port's slow decay (the winding shorted in the PWM off-phase) the medium motor
-# went from 3/2/3 to 2/2/1 deg; the large (1/1/0) and NXT (0/0/0) motors did not move.
-OVERSHOOT = {"motor-large": 1, "motor-medium": 2, "motor-nxt": 0}
+# pbio v2.0's integrator grows during the deceleration and the leftover integral can carry the
+# motor past th3; the motor model then decides how far (docs/brick.md, "run_angle overshoot").
+# A change here is a change in fidelity. With pbio's settings read in counts (2 per degree, as
+# v2.0 on ev3dev) and the servo's rate over 20 ms (the PRU tacho driver): large 0/0/0 deg at
+# 200/500/800 deg/s, medium 1/2/2, NXT 0/0/0 (before, settings read per degree: 1/1/0, 2/2/1, 0/0/0).
+OVERSHOOT = {"motor-large": 0, "motor-medium": 2, "motor-nxt": 0}
 
 
 @pytest.mark.parametrize("speed", (200, 500, 800))
@@ -121,11 +123,11 @@ OVERSHOOT = {"motor-large": 1, "motor-medium": 2, "motor-nxt": 0}
 def test_run_angle_overshoot_and_final_error_per_motor_type(part, speed):
     done_at, peak, final, traj = _move(part, {"by": 360, "speed": speed}, 3.0)
     s = settings_of(catalogue()[part])
-    expect = Trajectory().angle_based(0.0, 0.0, 360.0, 0.0, speed, s.max_speed, s.max_acc, s.max_acc)
-    assert traj.th3 == expect.th3 == 360.0 and traj.t3 == pytest.approx(expect.t3)
+    expect = Trajectory().angle_based(0.0, 0.0, 360.0 * K, 0.0, speed * K, s.max_speed, s.max_acc, s.max_acc)
+    assert traj.th3 == expect.th3 == 360.0 * K and traj.t3 == pytest.approx(expect.t3)
     assert expect.t3 <= done_at <= expect.t3 + 0.05
-    assert 0 <= peak - traj.th3 <= OVERSHOOT[part]
-    assert abs(final - traj.th3) <= 1  # the hold's integral takes out what is left
+    assert 0 <= peak - 360 <= OVERSHOOT[part]
+    assert abs(final - 360) <= 1  # the hold's integral takes out what is left
 
 
 @pytest.mark.parametrize("part", MOTORS)
@@ -133,7 +135,7 @@ def test_run_time_decelerates_to_stop_at_the_end_of_its_time(part):
     done_at, _, final, traj = _move(part, {"run": 400, "time": 1000, "then": "hold"}, 1.5)
     # on target when the time is up; a hold then starts and reports done a period later (pbio)
     assert 1.0 <= done_at <= 1.021
-    assert abs(final - traj.th3) <= 12  # the reference's own end point, less what lag remains
+    assert abs(final - traj.th3 / K) <= 12  # the reference's own end point, less what lag remains
 
 
 def test_run_target_patches_a_running_move_smoothly():
@@ -142,7 +144,7 @@ def test_run_target_patches_a_running_move_smoothly():
     m = bench.motor
     bench.run({"run": 600}, 0.5)
     bench.run({"target": 2000, "speed": 600}, 0.02)
-    assert m.servo.traj.w0 == pytest.approx(600.0)
+    assert m.servo.traj.w0 == pytest.approx(600.0 * K)
     bench.close()
 
 
@@ -154,7 +156,7 @@ def test_settings_commands_apply_and_read_back_in_the_motor_state():
     got = dict(zip(SETTING_KEYS, st["settings"], strict=True))
     assert (got["max_speed"], got["max_acc"], got["kp"]) == (300, 600, 500)
     bench.run({"run": 1000}, 1.0)
-    assert m.speed_est == pytest.approx(300, abs=15)  # the new speed limit holds
+    assert m.speed_est == pytest.approx(300 / K, abs=15)  # the new speed limit (counts/s) holds
     bench.run({"max_speed": -5}, 0.02)  # refused (pbio's rule); the program side raises first
     assert m.settings.max_speed == 300
     bench.close()

@@ -14,6 +14,9 @@ odometry: left 90, forward 200 mm, right 90, forward 300 mm, right 90, forward u
 a little past it, and spin left until the sensor finds the line's edge again.
 Bump: if the wheels stall while following, it pushes hard for 0.4 s to climb over.
 The gyro's drift is measured during the first second, standing still.
+Every speed command asks for 3200 deg/s^2 ramps (the "acc" key; on the brick,
+Motor.control.limits(acceleration=3200)): twice the large motor's default, which keeps the
+gap and detour manoeuvres as short as they were tuned.
 """
 
 import math
@@ -27,6 +30,7 @@ MM_PER_DEG = 0.4887  # the rover's 56 mm wheel: pi * 56 / 360 mm per wheel degre
 OBSTACLE_MM = 90.0
 CALIBRATE = 100  # control steps
 GREEN = 3  # colour id
+ACC = 3200.0  # deg/s^2: the ramps this follower was tuned with
 
 
 class Controller:
@@ -71,7 +75,7 @@ class Controller:
 
     def _straight(self, obs, heading, speed=300.0):
         corr = max(-100.0, min(100.0, 6.0 * (heading - self._heading(obs))))
-        return {"B": {"run": speed + corr}, "C": {"run": speed - corr}}
+        return {"B": {"run": speed + corr, "acc": ACC}, "C": {"run": speed - corr, "acc": ACC}}
 
     def _run_script(self, obs):
         """One step of the detour; returns the command, or None when it is over."""
@@ -92,14 +96,14 @@ class Controller:
                 self.task = None
                 return {"B": {"stop": "hold"}, "C": {"stop": "hold"}}
             s = max(50.0, min(250.0, 4.0 * abs(err))) * (1 if err > 0 else -1)
-            return {"B": {"run": s}, "C": {"run": -s}}
+            return {"B": {"run": s, "acc": ACC}, "C": {"run": -s, "acc": ACC}}
         if self.task == "spin":  # left on the spot until the line's edge, at most `goal` deg
             if self.spin_from is None:
                 self.spin_from = h
             if obs["S3/reflection"] < TARGET or self.spin_from - h >= self.goal:
                 self.task = self.spin_from = None
                 return {"B": {"stop": "hold"}, "C": {"stop": "hold"}}
-            return {"B": {"run": -150.0}, "C": {"run": 150.0}}
+            return {"B": {"run": -150.0, "acc": ACC}, "C": {"run": 150.0, "acc": ACC}}
         if self.task == "move":
             if abs(self._odo(obs) - self.start) >= self.goal:
                 self.task = None

@@ -27,18 +27,21 @@ class BenchResult:
 
 
 class MotorBench:
-    """load_ncm: a constant torque against positive rotation, like philohome's weight on a winch."""
+    """load_ncm: a constant torque against positive rotation, like philohome's weight on a winch.
+    stop_deg: a hard stop the flywheel cannot turn past (a blocked shaft, an arm at its end)."""
 
     FLYWHEEL_INERTIA = 2e-4  # kg*m^2: about a 0.7 kg rover's inertia seen by one 56 mm wheel
 
-    def __init__(self, part: str, volts: float = 9.0, control_dt: float = CONTROL_DT, inertia: float | None = None):
+    def __init__(self, part: str, volts: float = 9.0, control_dt: float = CONTROL_DT, inertia: float | None = None,
+                 stop_deg: float | None = None):
         self.part = catalogue()[part]
         self.volts = volts
         self.sim = Sim(control_dt=control_dt)
         stand = Link("stand", 0.0, (0.0, 0.0, 0.0), (Shape(GEOM_BOX, (0, 0, 0), half_extents=(0.02, 0.02, 0.02)),))
         disc = Shape(GEOM_CYLINDER, (0, 0, 0), quat_from_rpy((math.pi / 2, 0, 0)), radius=0.03, length=0.01)
         i = self.FLYWHEEL_INERTIA if inertia is None else inertia  # kg*m^2: the load's inertia
-        fly = Link("flywheel", 0.1, (i / 2, i, i / 2), (disc,), pos=(0.0, 0.05, 0.0), joint="revolute")
+        limits = None if stop_deg is None else (-1e6, math.radians(stop_deg))
+        fly = Link("flywheel", 0.1, (i / 2, i, i / 2), (disc,), pos=(0.0, 0.05, 0.0), joint="revolute", limits=limits)
         self.body = self.sim.add_body(stand, (fly,), (0, 0, 0.5), (0, 0, 0, 1))
         self.motor = Motor(self.part, "A", 1.0, "clockwise", control_dt)
         self.motor.reset(np.random.default_rng(0), volts)

@@ -20,13 +20,14 @@ cdef class Motor:
     cdef public MotorModel model
     cdef public double gear, sign, dt, backlash, volts, duty, offset_deg, t
     cdef public double angle_true, omega, speed_est, applied, gap, effort
-    cdef public int window, periods
-    cdef public list history
+    cdef public int window, rate_window, periods
+    cdef public list history, counts
     cdef public bint stalled
-    @cython.locals(history=list, count=double, swing=double)
+    @cython.locals(history=list, counts=list, count=double, rate=double, swing=double)
     cpdef control(self, double angle_joint)
     @cython.locals(d=double)
     cpdef double _lift(self, double u)
     @cython.locals(g=double, sign=double, omega=double, target=double, torque=double)
     cpdef tuple physics(self, double omega_joint)
     cpdef double _encoder(self)
+    cpdef double _count(self)

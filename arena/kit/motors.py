@@ -154,9 +154,18 @@ class Motor:
     hold, control settings). A command is started at the next control period, from that period's
     encoder reading, by arena.kit.control.Servo: pbio's trajectories and PID, run once per control
     period on the encoder; the DC model runs every physics step.
+
+    The servo works in pbio's counts, as v2.0 does on ev3dev-stretch: the PRU quadrature counter
+    gives 720 counts a turn (pbdrvconfig.h COUNTS_PER_DEGREE 2), and pbio's per-motor settings
+    (parts.toml pb_*) are in those counts. Commands arrive in motor degrees and are scaled here.
     """
 
+    COUNTS_PER_DEGREE = 2  # pybricks v2.0 lib/pbio/platform/ev3dev_stretch/pbdrvconfig.h
+
     SPEED_WINDOW = 0.1  # s: the reported speed is estimated over 100 ms, as pybricks does
+    # s: the servo's rate: ev3dev's PRU tacho driver (ev3_pru_tacho_get_freq) divides the count
+    # change by its time over at least 20 ms of encoder edges
+    RATE_WINDOW = 0.02
     GAP_EFFORT = 0.05  # effort (duty) that swings the gear teeth across the backlash
     MOVES = ("dc", "stop", "track", "run", "target", "by")
 
@@ -166,6 +175,7 @@ class Motor:
         self.model = MotorModel.from_part(part)
         self.dt = control_dt
         self.window = max(1, int(round(self.SPEED_WINDOW / control_dt)))
+        self.rate_window = max(1, int(math.ceil(self.RATE_WINDOW / control_dt - 1e-9)))
         self.backlash = float(part.param("backlash_deg", 0.0))
         self.defaults = settings_of(part)
         self.supply = SupplyCurrent.from_part(part, self.model)
@@ -181,6 +191,7 @@ class Motor:
         self.periods = 0
         self.offset_deg = 0.0  # reset_angle() shifts the reported angle
         self.history = [0.0] * (self.window + 1)
+        self.counts = [0.0] * (self.rate_window + 1)  # pbio counts of the last periods (servo rate)
         self.angle_true = 0.0  # deg, output shaft, pybricks sign
         self.omega = 0.0  # deg/s at the shaft in the last physics step (the brick's tacho rate)
         self.speed_est = 0.0
@@ -215,12 +226,13 @@ class Motor:
                 break
 
     def _start(self, cmd: dict, count: float, rate: float) -> None:
-        servo, t, s = self.servo, self.t, self.settings
+        """Start a move; cmd is in motor degrees, count and rate in counts (the servo's units)."""
+        servo, t, s, k = self.servo, self.t, self.settings, self.COUNTS_PER_DEGREE
         then = cmd.get("then", "hold")
         # a drive base plans with its own acceleration limit, beyond the single motor's
-        acc = float(cmd.get("acc", s.max_acc))
+        acc = float(cmd["acc"]) * k if "acc" in cmd else s.max_acc
         amax = acc if "acc" in cmd else s.max_acc
-        speed = float(cmd.get("speed", 500.0))
+        speed = float(cmd.get("speed", 500.0)) * k
         try:
             if acc <= 0.0:
                 raise ValueError("acceleration must be positive")
@@ -236,9 +248,9 @@ class Motor:
                     self.mode = cmd["stop"]
                     return
             elif "track" in cmd:
-                servo.start_hold(t, float(cmd["track"]) - self.offset_deg)
+                servo.start_hold(t, (float(cmd["track"]) - self.offset_deg) * k)
             elif "run" in cmd:
-                run = float(cmd["run"])
+                run = float(cmd["run"]) * k
                 if "time" in cmd:
                     servo.start_timed(t, count, rate, float(cmd["time"]) / 1000.0, run, acc, amax, ON_TIME, then)
                 elif cmd.get("until_stalled"):
@@ -247,9 +259,9 @@ class Motor:
                 else:
                     servo.start_timed(t, count, rate, FOREVER, run, acc, amax, ON_NEVER, "coast")
             elif "target" in cmd:
-                servo.start_angle(t, count, rate, float(cmd["target"]) - self.offset_deg, speed, acc, amax, then)
+                servo.start_angle(t, count, rate, (float(cmd["target"]) - self.offset_deg) * k, speed, acc, amax, then)
             else:
-                servo.start_relative(t, count, rate, float(cmd["by"]), speed, acc, amax, then)
+                servo.start_relative(t, count, rate, float(cmd["by"]) * k, speed, acc, amax, then)
         except ValueError:  # zero speed or a negative time: the brick's API refuses these first
             servo.stop()
             self.mode = "coast"
@@ -277,15 +289,19 @@ class Motor:
         history = self.history
         history.append(self._encoder())
         del history[0]
-        count = history[-1]
-        self.speed_est = (count - history[0]) / (self.window * self.dt)
+        self.speed_est = (history[-1] - history[0]) / (self.window * self.dt)
+        count = self._count()  # the servo's units: pbio counts
+        counts = self.counts
+        counts.append(count)
+        del counts[0]
+        rate = (count - counts[0]) / (self.rate_window * self.dt)
         if self.pending is not None:
-            self._start(self.pending, count, self.omega)
+            self._start(self.pending, count, rate)
             self.pending = None
         self.effort = 0.0  # the effort asked for, before the dead-band lift
         self.stalled = False
         if self.mode == "servo":
-            how, duty = self.servo.update(self.t, count, self.omega)
+            how, duty = self.servo.update(self.t, count, rate)
             if how == "duty":
                 self.applied = self._lift(duty / 10000.0)
                 self.stalled = self.servo.stalled
@@ -330,11 +346,17 @@ class Motor:
 
     @property
     def encoder(self) -> float:
-        """Raw encoder count, deg: whole degrees (360 counts per turn), on the motor side of the
-        backlash."""
+        """The encoder in whole degrees, on the motor side of the backlash."""
         return self._encoder()
 
+    def _count(self) -> float:
+        """The raw quadrature count: COUNTS_PER_DEGREE per degree (720 a turn on the EV3)."""
+        return _floor((self.angle_true + self.gap) * self.COUNTS_PER_DEGREE + 0.5)
+
     def _encoder(self) -> float:
+        """The angle every controller reads, in whole degrees (ev3dev's 360 a turn). pbio v2.0
+        reports its count / 2 rounded half away from zero, which differs by 1 deg in a quarter of
+        positions; kept as is so that non-brick runs do not change."""
         return _floor(self.angle_true + self.gap + 0.5)
 
     @property

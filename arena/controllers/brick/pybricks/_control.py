@@ -2,7 +2,7 @@
 
 The arena runs the servo (arena/kit/control.py); this object reads its settings back from the
 motor state the arena sends each period and sends changes as settings commands. Values are in
-the user's units (deg of the output after `gears`); the arena works in motor degrees.
+the user's units (deg of the output after `gears`); the arena's servo works in pbio's counts.
 """
 
 from pybricks._runtime import SETTING_KEYS, Runtime
@@ -20,13 +20,19 @@ def _int(name, value):
     return int(value)
 
 
+COUNTS_PER_DEGREE = 2  # the EV3's quadrature counts per motor degree (pbio v2.0 on ev3dev-stretch)
+
+
 class Control:
-    """pybricks.builtins.Control for one motor on `port`; `ratio` motor deg per user deg."""
+    """pybricks.builtins.Control for one motor on `port`; `ratio` motor deg per user deg.
+
+    The settings are pbio's, in encoder counts (720 a turn): `scale` is counts per user unit,
+    as pbio's counts_per_unit; gains are per count and read back as stored."""
 
     def __init__(self, port, ratio):
-        self._port, self._ratio = port, ratio
+        self._port, self._ratio = port, ratio * COUNTS_PER_DEGREE
         self._local = {}  # values sent this run (the arena's state shows them from the next period)
-        self.scale = ratio
+        self.scale = self._ratio
 
     # -- state -------------------------------------------------------------------------------------
     def _values(self) -> dict:
@@ -55,7 +61,8 @@ class Control:
         _rt().command(self._port, dict(new))
 
     def _user(self, key) -> int:
-        return int(self._values()[key] / self._ratio)
+        # pbio_control_counts_to_user rounds half up (pbio_math_mul_i32_fix16); values are >= 0
+        return int(self._values()[key] / self._ratio + 0.5)
 
     # -- the API ------------------------------------------------------------------------------------
     def limits(self, speed=None, acceleration=None, actuation=None):
