@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from arena.errors import ArenaError, NotFoundError, SpecError
-from arena.tomlio import Table, load_toml
+from arena.tomlio import Table, depends_on, load_toml
 
 KINDS = {"robots": ".toml", "worlds": ".toml", "agents": ""}
 
@@ -58,11 +58,13 @@ def listing(kind: str) -> list[Path]:
 def resolve(kind: str, name_or_path: str | os.PathLike) -> Path:
     """A path as given if it exists, else a bundled item by name (a world also by its id)."""
     p = Path(name_or_path)
+    depends_on(p)  # inside a cached load (a robot that extends one by name): every place looked at
     if p.exists():
         return p
     name = str(name_or_path)
     for root in roots():
         for cand in (root / kind / name, root / kind / f"{name}{KINDS[kind]}", root / kind / f"{name}.py"):
+            depends_on(cand)
             if cand.exists() and (kind != "agents" or cand.is_dir() or cand.suffix == ".py"):
                 return cand
     if kind == "worlds":

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import difflib
+import hashlib
 import math
+import os
 import sys
 import threading
 from collections import OrderedDict
@@ -29,6 +31,7 @@ MAX_TABLES = 1000  # entries in one array of tables ([[zones]], [[objects]], ...
 
 
 T = TypeVar("T")
+_cache_lock = threading.Lock()
 _reads = threading.local()  # .log: while cached_load runs a load, every (path, bytes) load_toml read
 
 
@@ -38,8 +41,12 @@ def _read_bytes(path) -> bytes:
 
 
 def _signature(path) -> tuple:
-    st = Path(path).stat()
-    return (st.st_size, st.st_mtime_ns, st.st_ino)
+    st = Path(path).stat()  # the target's, and which target: a re-pointed symlink differs
+    return (st.st_size, st.st_mtime_ns, st.st_ino, os.path.realpath(path))
+
+
+def _digest(raw: bytes) -> bytes:
+    return hashlib.blake2b(raw, digest_size=16).digest()  # kept instead of the bytes: files go to 4 MB
 
 
 def depends_on(path) -> None:
@@ -56,7 +63,7 @@ def depends_on(path) -> None:
 def _unchanged(path: str, seen) -> bool:
     if seen is None:
         return not Path(path).exists()
-    return (_read_bytes(path) if type(seen) is bytes else _signature(path)) == seen
+    return (_digest(_read_bytes(path)) if type(seen) is bytes else _signature(path)) == seen
 
 
 def cached_load(cache: OrderedDict, path: Path, load: Callable[[Path], T], size: int = 64) -> T:
@@ -66,27 +73,36 @@ def cached_load(cache: OrderedDict, path: Path, load: Callable[[Path], T], size:
     result is shared, so `load` must return an immutable value (the frozen specs). Errors are not
     cached: a broken file is read again, and reported again, every time."""
     path = Path(path)
-    key = (str(path), str(path.resolve()))
-    hit = cache.get(key)
+    try:  # where a name in the file resolves can depend on the working folder and ARENA_PATH
+        key = (str(path), str(path.resolve()), os.getcwd(), os.environ.get("ARENA_PATH"))
+    except (OSError, RuntimeError):  # a symlink loop, a deleted working folder: load() reports it
+        return load(path)
+    outer = getattr(_reads, "log", None)
+    with _cache_lock:
+        hit = cache.get(key)
     if hit is not None:
         value, files = hit
         try:
             if all(_unchanged(f, seen) for f, seen in files):
-                cache.move_to_end(key)
+                with _cache_lock:
+                    if key in cache:
+                        cache.move_to_end(key)
+                if outer is not None:
+                    outer.extend(files)  # inside another cached load: it depends on these files too
                 return value
         except OSError:
             pass  # gone or unreadable now: load() reports it
-    outer = getattr(_reads, "log", None)
     _reads.log = log = []
     try:
         value = load(path)
     finally:
         _reads.log = outer
-    if outer is not None:
-        outer.extend(log)  # a cached load inside another: the outer one depends on these files too
-    cache[key] = (value, tuple(log))
-    while len(cache) > size:
-        cache.popitem(last=False)
+        if outer is not None:  # inside another cached load (even one that catches our error)
+            outer.extend(log)
+    with _cache_lock:  # web requests load worlds from several threads
+        cache[key] = (value, tuple(log))
+        while len(cache) > size:
+            cache.popitem(last=False)
     return value
 
 
@@ -113,7 +129,7 @@ def load_toml(path: Path) -> dict:
                         "save it as UTF-8 text") from None
     log = getattr(_reads, "log", None)
     if log is not None:
-        log.append((str(path), raw))
+        log.append((str(path), _digest(raw)))
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -95,3 +95,90 @@ def test_a_shared_assembly_refuses_writes():
         asm.com[0] = 1.0
     with pytest.raises(ValueError):
         next(iter(asm.poses.values())).pos[0] = 1.0
+
+
+def test_concurrent_loads_of_many_files_share_one_cache(tmp_path):
+    """Web requests load worlds from several threads while the cache evicts: every load returns
+    its own file's spec, none raises."""
+    import threading
+
+    files = []
+    for i in range(80):  # more than the cache holds, so threads evict each other's entries
+        f = tmp_path / f"w{i}.toml"
+        f.write_text(WORLD.format(image="").replace("15.0", f"{i + 1}.0"))
+        files.append(f)
+    errors: list = []
+
+    def worker(k: int) -> None:
+        try:
+            for j in range(200):
+                i = (k * 37 + j) % len(files)
+                assert load_world(files[i]).time_limit == i + 1.0
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+
+
+def test_a_base_found_by_name_is_looked_up_again_when_a_nearer_file_appears(tmp_path, monkeypatch):
+    (tmp_path / "mine.toml").write_text('name = "mine"\nextends = "rover"\n')
+    assert load_robot(tmp_path / "mine.toml").part("brick").pos[2] == 76.0  # the bundled rover
+    base = resolve("robots", "rover").read_text().replace("pos = [-20, 0, 76]", "pos = [-20, 0, 80]", 1)
+    (tmp_path / "rover.toml").write_text(base)  # now "rover" names this file, beside mine.toml
+    assert load_robot(tmp_path / "mine.toml").part("brick").pos[2] == 80.0
+    other = tmp_path / "elsewhere"
+    (other / "robots").mkdir(parents=True)
+    (other / "robots" / "rover.toml").write_text(base.replace("pos = [-20, 0, 80]", "pos = [-20, 0, 84]", 1))
+    (tmp_path / "rover.toml").unlink()
+    monkeypatch.setenv("ARENA_PATH", str(other))  # a community folder searched before the bundled one
+    assert load_robot(tmp_path / "mine.toml").part("brick").pos[2] == 84.0
+
+
+def test_a_mat_picture_symlink_pointed_elsewhere_is_a_change(tmp_path):
+    import imageio.v3 as iio
+
+    iio.imwrite(tmp_path / "a.png", np.full((14, 20, 3), 250, dtype=np.uint8))
+    iio.imwrite(tmp_path / "b.png", np.full((14, 20, 3), 10, dtype=np.uint8))
+    (tmp_path / "mat.png").symlink_to("a.png")
+    f = tmp_path / "w.toml"
+    f.write_text(WORLD.format(image='image = "mat.png"'))
+    assert load_world(f).mat_image.endswith("a.png")
+    (tmp_path / "mat.png").unlink()
+    (tmp_path / "mat.png").symlink_to("b.png")
+    assert load_world(f).mat_image.endswith("b.png")
+
+
+def test_a_symlink_loop_is_the_usual_one_line_error(tmp_path):
+    (tmp_path / "loop.toml").symlink_to("loop.toml")
+    for load in (load_world, load_robot):
+        with pytest.raises(SpecError):
+            load(tmp_path / "loop.toml")
+
+
+def test_assemblies_built_from_several_threads_are_each_their_own_specs():
+    import dataclasses
+    import threading
+
+    rover = load_robot(resolve("robots", "rover"))
+    specs = [dataclasses.replace(rover, name=f"r{i}") for i in range(150)]  # more than the cache holds
+    errors: list = []
+
+    def worker(k: int) -> None:
+        try:
+            for j in range(150):
+                s = specs[(k * 41 + j) % len(specs)]
+                assert assemble(s).prefix == s.name
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []

@@ -16,6 +16,7 @@ share a world and a URDF export names every link uniquely.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -156,6 +157,7 @@ def motor_axle(spec: RobotSpec, motor_id: str) -> np.ndarray:
 
 
 _BUILT: dict = {}  # (id(spec), prefix) -> (spec, its Assembly); holding spec keeps its id unique
+_BUILT_LOCK = threading.Lock()  # the web server draws robots from several threads
 
 
 def assemble(spec: RobotSpec, prefix: str | None = None) -> Assembly:
@@ -163,16 +165,18 @@ def assemble(spec: RobotSpec, prefix: str | None = None) -> Assembly:
     file's spec, so every match of a tournament or eval shares one assembly (read-only: its arrays
     refuse writes)."""
     prefix = spec.name if prefix is None else prefix
-    hit = _BUILT.get((id(spec), prefix))
+    with _BUILT_LOCK:
+        hit = _BUILT.get((id(spec), prefix))
     if hit is not None and hit[0] is spec:
         return hit[1]
     asm = _assemble(spec, prefix)
     asm.com.flags.writeable = False
     for pose in asm.poses.values():
         pose.pos.flags.writeable = False
-    if len(_BUILT) >= 64:
-        del _BUILT[next(iter(_BUILT))]
-    _BUILT[(id(spec), prefix)] = (spec, asm)
+    with _BUILT_LOCK:
+        while len(_BUILT) >= 64:
+            del _BUILT[next(iter(_BUILT))]
+        _BUILT[(id(spec), prefix)] = (spec, asm)
     return asm
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from arena.errors import NotFoundError, SpecError
 from arena.kit.catalogue import catalogue
 from arena.robot.keys import DEFAULT_LIMITS, parse_gear, read_axis, read_color, read_gear, read_limits
-from arena.tomlio import Table, cached_load, first_problem, load_toml, unknown_key_fix
+from arena.tomlio import Table, cached_load, depends_on, first_problem, load_toml, unknown_key_fix
 from arena.units import MOTOR_PORTS, SENSOR_PORTS, parse_length
 
 TOP_KEYS = ("name", "description", "author", "extends", "remove", "parts")
@@ -132,6 +132,7 @@ class _SrcTable(Table):
 
 def _resolve_extends(value: str, here: Path) -> Path:
     for cand in (here.parent / value, here.parent / f"{value}.toml"):
+        depends_on(cand)  # a file created here later must be seen by a cached load
         if cand.is_file():
             return cand
     from arena.content import resolve  # same layer: finding community content by name
@@ -291,7 +292,11 @@ def read_robot(path: Path) -> tuple[RobotSpec | None, list[SpecError]]:
     f = str(path)
     probs: list[SpecError] = []
     try:
-        top, entries, chain = _read(path, (path.resolve(),), probs)
+        real = path.resolve()
+    except (OSError, RuntimeError):  # a symlink loop (RuntimeError on Python 3.11)
+        return None, [SpecError(f, "", "a symbolic link that leads back to itself", "point it at a robot file")]
+    try:
+        top, entries, chain = _read(path, (real,), probs)
     except SpecError as exc:
         return None, [exc]
     name = top.get("name")

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from arena.errors import SpecError
-from arena.tomlio import Table, cached_load, first_problem, load_toml
+from arena.tomlio import Table, cached_load, depends_on, first_problem, load_toml
 from arena.world.checks import mat_problems, path_problems, picture_problems, read_brick, start_problems
 from arena.world.shaping import ShapingSpec, read_shaping
 from arena.world.terms import TermSpec, read_term
@@ -373,6 +373,7 @@ def read_world(path: Path) -> tuple[WorldSpec | None, list[SpecError]]:
             probs.extend(mat_problems(mat, mat_size, res))
             mat_size = None  # so nothing else is measured against it
         if mat_image is not None:
+            depends_on(path.parent / mat_image)  # as written: a re-pointed symlink is a change
             img = (path.parent / mat_image).resolve()
             if img.suffix.lower() not in (".png", ".jpg", ".jpeg") or not img.is_file():
                 probs.append(mat.error("image", f"no PNG or JPEG picture at {img}",
