@@ -3,6 +3,7 @@ WAV headers, a program's own WAV from its header, a missing file fails as pybric
 battery.current() is the brick's idle draw plus what the motors draw (docs/brick.md)."""
 
 import io
+import os
 import struct
 import sys
 import textwrap
@@ -75,6 +76,33 @@ def test_a_compressed_wav_fails_as_aplay_does():
 
 
 # -- the brick's own sounds ------------------------------------------------------------------------
+def test_hostile_headers_fail_as_the_brick_does_not_with_another_error():
+    zero_rate = bytearray(wav_bytes(8000, 1, 2, 100))
+    zero_rate[24:28] = struct.pack("<I", 0)
+    with pytest.raises(RuntimeError, match="0 Hz"):
+        _wav.duration_ms(bytes(zero_rate), "z.wav")
+    # WAVE_FORMAT_EXTENSIBLE declaring a 40-byte fmt chunk, the file cut right after its header
+    cut = b"RIFF" + struct.pack("<I", 100) + b"WAVE" + b"fmt " + struct.pack("<I", 40) + \
+        struct.pack("<HHIIHHH", 0xFFFE, 1, 8000, 16000, 2, 16, 22)  # ends before the subformat
+    with pytest.raises(RuntimeError, match="cut short"):
+        _wav.duration_ms(cut, "c.wav")
+
+
+def test_a_fifo_or_a_device_is_refused_without_reading_it(tmp_path):
+    fifo = tmp_path / "pipe.wav"
+    os.mkfifo(fifo)
+    with pytest.raises(RuntimeError, match="not a regular file"):
+        _wav.file_ms(str(fifo))  # would block forever if it were opened for reading a whole file
+    with pytest.raises(RuntimeError, match="not a regular file"):
+        _wav.file_ms("/dev/zero")
+
+
+def test_a_long_file_is_timed_from_its_header_and_size(tmp_path):
+    f = tmp_path / "long.wav"
+    f.write_bytes(wav_bytes(8000, 1, 1, 3 * _wav.HEAD_BYTES))  # more data than the reader reads
+    assert _wav.file_ms(str(f)) == pytest.approx(3 * _wav.HEAD_BYTES * 1000.0 / 8000)
+
+
 def test_every_soundfile_has_its_playing_time():
     names = {v for k, v in vars(SoundFile).items() if k.isupper()}
     assert len(names) == len(SOUND_MS) == 105
