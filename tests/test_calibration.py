@@ -236,3 +236,18 @@ def test_gyro_scale_follows_the_measured_turns():
         for _ in range(500):
             g.update(step / 0.01, step, 0.01)
         assert 359 <= cw - g.angle <= 363
+
+
+@pytest.mark.parametrize("cmd", [{"run": 500, "acc": 1e308}, {"target": 1e308, "speed": 500},
+                                 {"by": -1e308, "speed": 500}, {"run": 1e308}, {"track": 1e308}])
+def test_a_huge_finite_move_coasts_instead_of_driving_the_wrong_way(cmd):
+    """Moves are scaled to pbio's counts (x2): 1e308 would become inf and the trajectory NaN."""
+    bench = MotorBench("motor-large")
+    r = bench.run(cmd, 0.3)
+    assert bench.motor.mode == "coast" and r.applied_duty == 0.0 and r.angle_deg == 0
+
+
+def test_settings_keys_are_pbio_counts_and_moves_are_degrees():
+    """docs/brick.md: {"max_speed": 1000, "run": 800} runs at 500 deg/s (1000 counts/s)."""
+    r = MotorBench("motor-large").run({"max_speed": 1000, "run": 800}, 1.5)
+    assert r.speed_rpm * 6 == pytest.approx(500, rel=0.03)

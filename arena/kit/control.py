@@ -3,8 +3,9 @@ that pause instead of winding up, completion and stall rules.
 
 Follows pbio as shipped in EV3 MicroPython v2.0 (pybricks-micropython, April 2020:
 lib/pbio/src/trajectory.c, trajectory_ext.c, control.c, integrator.c, servo.c). Same formulas,
-in floating point instead of pbio's integer counts and microseconds. Units: deg (encoder counts),
-deg/s, deg/s^2, seconds; duty in pbio's units (10000 = 100 %). See docs/brick.md.
+in floating point instead of pbio's integer counts and microseconds. Units: pbio's counts (2 per
+motor degree on the EV3: arena.kit.motors.Motor.COUNTS_PER_DEGREE), counts/s, counts/s^2,
+seconds; duty in pbio's units (10000 = 100 %). See docs/brick.md.
 """
 
 from __future__ import annotations
@@ -139,8 +140,9 @@ SETTING_KEYS = ("max_speed", "max_acc", "max_duty", "kp", "ki", "kd", "i_range",
 
 
 class Settings:
-    """pbio_control_settings_t in the brick's units: deg/s, deg/s^2, duty in 1/100 %, gains per
-    deg (kp), per deg*s (ki), per deg/s (kd), stall_time in ms (as the API takes them)."""
+    """pbio_control_settings_t as pbio stores them: counts/s, counts/s^2, duty in 1/100 %, gains
+    per count (kp), per count*s (ki), per count/s (kd), stall_time in ms (the brick's API converts
+    its user units: pybricks/_control.py)."""
 
     __slots__ = SETTING_KEYS
 
@@ -165,7 +167,7 @@ class Settings:
 
     @property
     def integral_max(self) -> float:
-        """The integral whose ki-share alone reaches the actuation limit (deg*s)."""
+        """The integral whose ki-share alone reaches the actuation limit (count*s)."""
         return 1e9 if self.ki <= 10 else self.max_duty / self.ki
 
 

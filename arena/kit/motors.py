@@ -147,6 +147,13 @@ class SupplyCurrent:
         return a * max(winding, 0.0)
 
 
+def _finite(x: float) -> float:
+    """A move's value once scaled to counts: a huge but finite command must not become inf."""
+    if x - x != 0.0:
+        raise ValueError("a move's value must stay finite in counts")
+    return x
+
+
 class Motor:
     """A servo motor on a port: duty, pybricks' servo control, stop modes, encoder.
 
@@ -200,7 +207,8 @@ class Motor:
         self.gap = 0.0  # deg: where the encoder side sits in the gear backlash, -b/2..+b/2
         self.effort = 0.0
 
-    # -- commands (pybricks units: deg, deg/s, deg/s^2, ms, duty -1..1) -------------------------------
+    # -- commands: moves in motor degrees (deg, deg/s, deg/s^2, ms, duty -1..1); settings keys in pbio's
+    # own units, counts (COUNTS_PER_DEGREE a degree), as parts.toml's pb_* and Settings hold them ------
     def command(self, cmd: dict | float) -> None:
         """A duty (float) or a dict: settings keys (arena.kit.control.SETTING_KEYS) apply at once;
         then at most one move: {"dc": u}, {"run": speed[, "time": ms | "until_stalled": 1]},
@@ -234,8 +242,8 @@ class Motor:
         amax = acc if "acc" in cmd else s.max_acc
         speed = float(cmd.get("speed", 500.0)) * k
         try:
-            if acc <= 0.0:
-                raise ValueError("acceleration must be positive")
+            if not acc > 0.0 or acc == math.inf or speed == math.inf or speed == -math.inf:
+                raise ValueError("acceleration must be positive; values in counts must stay finite")
             if "dc" in cmd:
                 servo.stop()
                 self.mode, self.duty = "dc", float(cmd["dc"])
@@ -248,9 +256,9 @@ class Motor:
                     self.mode = cmd["stop"]
                     return
             elif "track" in cmd:
-                servo.start_hold(t, (float(cmd["track"]) - self.offset_deg) * k)
+                servo.start_hold(t, _finite((float(cmd["track"]) - self.offset_deg) * k))
             elif "run" in cmd:
-                run = float(cmd["run"]) * k
+                run = _finite(float(cmd["run"]) * k)
                 if "time" in cmd:
                     servo.start_timed(t, count, rate, float(cmd["time"]) / 1000.0, run, acc, amax, ON_TIME, then)
                 elif cmd.get("until_stalled"):
@@ -259,9 +267,10 @@ class Motor:
                 else:
                     servo.start_timed(t, count, rate, FOREVER, run, acc, amax, ON_NEVER, "coast")
             elif "target" in cmd:
-                servo.start_angle(t, count, rate, (float(cmd["target"]) - self.offset_deg) * k, speed, acc, amax, then)
+                servo.start_angle(t, count, rate, _finite((float(cmd["target"]) - self.offset_deg) * k), speed, acc, amax,
+                                  then)
             else:
-                servo.start_relative(t, count, rate, float(cmd["by"]) * k, speed, acc, amax, then)
+                servo.start_relative(t, count, rate, _finite(float(cmd["by"]) * k), speed, acc, amax, then)
         except ValueError:  # zero speed or a negative time: the brick's API refuses these first
             servo.stop()
             self.mode = "coast"
