@@ -97,32 +97,41 @@ def test_a_shared_assembly_refuses_writes():
         next(iter(asm.poses.values())).pos[0] = 1.0
 
 
+def in_threads(work, n: int = 4) -> list:
+    """Run work(k) in n threads at once; the exceptions they raised."""
+    import threading
+
+    errors: list = []
+
+    def run(k: int) -> None:
+        try:
+            work(k)
+        except BaseException as exc:  # noqa: BLE001 - returned to the test
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(k,)) for k in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return errors
+
+
 def test_concurrent_loads_of_many_files_share_one_cache(tmp_path):
     """Web requests load worlds from several threads while the cache evicts: every load returns
     its own file's spec, none raises."""
-    import threading
-
     files = []
     for i in range(80):  # more than the cache holds, so threads evict each other's entries
         f = tmp_path / f"w{i}.toml"
         f.write_text(WORLD.format(image="").replace("15.0", f"{i + 1}.0"))
         files.append(f)
-    errors: list = []
 
-    def worker(k: int) -> None:
-        try:
-            for j in range(200):
-                i = (k * 37 + j) % len(files)
-                assert load_world(files[i]).time_limit == i + 1.0
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
+    def work(k: int) -> None:
+        for j in range(200):
+            i = (k * 37 + j) % len(files)
+            assert load_world(files[i]).time_limit == i + 1.0
 
-    threads = [threading.Thread(target=worker, args=(k,)) for k in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
+    assert in_threads(work) == []
 
 
 def test_a_base_found_by_name_is_looked_up_again_when_a_nearer_file_appears(tmp_path, monkeypatch):
@@ -162,23 +171,26 @@ def test_a_symlink_loop_is_the_usual_one_line_error(tmp_path):
 
 def test_assemblies_built_from_several_threads_are_each_their_own_specs():
     import dataclasses
-    import threading
 
     rover = load_robot(resolve("robots", "rover"))
     specs = [dataclasses.replace(rover, name=f"r{i}") for i in range(150)]  # more than the cache holds
-    errors: list = []
 
-    def worker(k: int) -> None:
-        try:
-            for j in range(150):
-                s = specs[(k * 41 + j) % len(specs)]
-                assert assemble(s).prefix == s.name
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
+    def work(k: int) -> None:
+        for j in range(150):
+            s = specs[(k * 41 + j) % len(specs)]
+            assert assemble(s).prefix == s.name
 
-    threads = [threading.Thread(target=worker, args=(k,)) for k in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
+    assert in_threads(work) == []
+
+
+def test_the_match_setup_benchmark_runs():
+    """benchmarks/match_setup.py empties the caches by their names: it must keep working."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parent.parent / "benchmarks" / "match_setup.py"
+    out = subprocess.run([sys.executable, str(script), "--builds", "2"], capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr
+    ratio = float(out.stdout.rsplit("ratio cached / uncached", 1)[1].split(":")[1])
+    assert 0.0 < ratio < 5.0
