@@ -13,6 +13,7 @@ import argparse
 import statistics
 import time
 
+from arena.errors import ArenaError
 from arena.match import Match
 from arena.robot import assembly
 from arena.robot import spec as robot_spec
@@ -35,7 +36,10 @@ def main() -> None:
     ap.add_argument("--robot", default="rover")
     ap.add_argument("--builds", type=int, default=15)
     args = ap.parse_args()
-    Match(args.world, [args.robot]).close()  # the process's first: imports, the mat
+    try:
+        Match(args.world, [args.robot]).close()  # the process's first: imports, the mat
+    except ArenaError as exc:  # a wrong --world or --robot: its one-line reason
+        raise SystemExit(f"match_setup: {exc}") from None
     with_cache, without = [], []
     for _ in range(args.builds):
         without.append(build_ms(args.world, args.robot, cached=False))
