@@ -62,9 +62,20 @@ def sandboxed() -> tuple[float, float, int, str, float, float]:
     return r.sim_time / r.wall_time, r.wall_time, r.steps, r.isolation, arena_us, sum(ctl_s) / r.steps * 1e6
 
 
+def _positive(text: str) -> int:
+    """argparse type: a whole number of at least 1 (a median needs one run)."""
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
+    return n
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--runs", type=int, default=9)
+    ap.add_argument("--runs", type=_positive, default=9)
     ap.add_argument("--own-core-only", action="store_true", help="skip the one-CPU runs (tournament workers' view)")
     args = ap.parse_args()
     allowed = os.sched_getaffinity(0)
