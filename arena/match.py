@@ -180,7 +180,20 @@ class Match:
         """Everything that evolves during a run: the full physics state of every robot and object
         (Sim.state_bytes) and what each robot's controller is shown (every observation value and
         each motor's done / stalled flag, in a fixed order)."""
-        out = [self.sim.state_bytes([r.body for r in self.robots] + list(self.object_bodies))]
+        sim = self.sim
+        flat: list = []  # Sim.state_bytes of the robots, then the objects
+        for r in self.robots:
+            if r.state_generation == sim.generation:  # its base as sense() just read it
+                flat += r.base_pos
+                flat += r.base_quat
+                flat += r.lin_vel
+                flat += r.ang_vel
+                sim.add_joint_states(flat, r.body)
+            else:
+                sim.add_state(flat, r.body)
+        for b in self.object_bodies:
+            sim.add_state(flat, b)
+        out = [struct.pack(f"<{len(flat)}d", *flat)]
         for r, obs in zip(self.robots, self.obs, strict=True):
             flat = []
             for v in obs.values():

@@ -5,7 +5,8 @@ cimport cython
 cdef class Sim:
     cdef public double physics_dt, control_dt, time
     cdef public int substeps, client
-    cdef public long steps
+    cdef public long steps, generation
+    cdef public dict _joint_counts
 
     cpdef step(self)
     cpdef pose(self, int body)
@@ -17,3 +18,6 @@ cdef class Sim:
     cpdef drive_joints(self, int body, object joints, object target_velocities, object max_torques)
     cpdef list rays(self, object starts, object ends)
     cpdef contacts(self, int body, object link=*)
+    cpdef add_state(self, list flat, int body)
+    @cython.locals(n=object)
+    cpdef add_joint_states(self, list flat, int body)

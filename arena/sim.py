@@ -117,6 +117,9 @@ class Sim:
             raise ValueError(f"control_dt {control_dt} must be a whole multiple of physics_dt {physics_dt}")
         self.physics_dt, self.control_dt, self.substeps = physics_dt, control_dt, int(round(ratio))
         self.client = pb.connect(pb.DIRECT)
+        # bumped by every change of a body's state (a step, a reset, a teleport): a pose read at
+        # one generation is the current pose while the generation holds (Robot caches its own)
+        self.generation = 0
         self.reset()
 
     # -- world lifecycle -------------------------------------------------------------------------
@@ -130,6 +133,8 @@ class Sim:
                                      deterministicOverlappingPairs=1, physicsClientId=c)
         self.time = 0.0
         self.steps = 0
+        self.generation += 1
+        self._joint_counts: dict = {}  # body -> joint count (fixed for a body's life; ids restart here)
 
     def close(self) -> None:
         if self.client >= 0:
@@ -148,6 +153,7 @@ class Sim:
     def step(self) -> None:
         pb.stepSimulation(physicsClientId=self.client)
         self.steps += 1
+        self.generation += 1
         self.time = self.steps * self.physics_dt
 
     # -- building ----------------------------------------------------------------------------------
@@ -232,6 +238,8 @@ class Sim:
 
     def remove(self, body: int) -> None:
         pb.removeBody(body, physicsClientId=self.client)
+        self._joint_counts.pop(body, None)
+        self.generation += 1
 
     # -- pictures (arena.view builds a render-only Sim of visual bodies; no physics here) -----------
     def add_visual(self, shape: Shape, rgba, pos=(0.0, 0.0, 0.0), quat=(0.0, 0.0, 0.0, 1.0)) -> int:
@@ -277,9 +285,11 @@ class Sim:
 
     def set_pose(self, body: int, pos, quat) -> None:
         pb.resetBasePositionAndOrientation(body, pos, quat, physicsClientId=self.client)
+        self.generation += 1
 
     def set_velocity(self, body: int, linear, angular) -> None:
         pb.resetBaseVelocity(body, linear, angular, physicsClientId=self.client)
+        self.generation += 1
 
     def joint_states(self, body: int, joints: list[int]):
         """(positions, velocities) of the given joints."""
@@ -302,6 +312,7 @@ class Sim:
 
     def set_joint(self, body: int, joint: int, angle: float, velocity: float = 0.0) -> None:
         pb.resetJointState(body, joint, angle, velocity, physicsClientId=self.client)
+        self.generation += 1
 
     def drive_joints(self, body: int, joints: list[int], target_velocities: list[float], max_torques: list[float]) -> None:
         """Implicit velocity motors: reach the target speed using at most max_torque (N*m)."""
@@ -335,21 +346,33 @@ class Sim:
         """The full physics state of the listed bodies as float64 (little-endian): per body its
         base position, orientation, linear and angular velocity, then every joint's position and
         velocity in joint order. Nothing else in pybullet moves (static bodies have no mass)."""
-        c = self.client
-        flat = []  # one pack at the end: the same bytes as a pack per body, fewer steps
+        flat: list = []  # one pack at the end: the same bytes as a pack per body, fewer steps
         for b in bodies:
-            pos, quat = pb.getBasePositionAndOrientation(b, physicsClientId=c)
-            lin, ang = pb.getBaseVelocity(b, physicsClientId=c)
-            flat += pos
-            flat += quat
-            flat += lin
-            flat += ang
-            n = pb.getNumJoints(b, physicsClientId=c)
-            if n:
-                for s in pb.getJointStates(b, range(n), physicsClientId=c):
-                    flat.append(s[0])
-                    flat.append(s[1])
+            self.add_state(flat, b)
         return struct.pack(f"<{len(flat)}d", *flat)
+
+    def add_state(self, flat: list, body: int) -> None:
+        """Append one body's state_bytes values to `flat`."""
+        c = self.client
+        pos, quat = pb.getBasePositionAndOrientation(body, physicsClientId=c)
+        lin, ang = pb.getBaseVelocity(body, physicsClientId=c)
+        flat += pos
+        flat += quat
+        flat += lin
+        flat += ang
+        self.add_joint_states(flat, body)
+
+    def add_joint_states(self, flat: list, body: int) -> None:
+        """Append every joint's position and velocity, in joint order (the rest of a body's state
+        after its base: for a caller that has the base's pose and velocity at this generation)."""
+        c = self.client
+        n = self._joint_counts.get(body)
+        if n is None:
+            n = self._joint_counts[body] = pb.getNumJoints(body, physicsClientId=c)
+        if n:
+            for s in pb.getJointStates(body, range(n), physicsClientId=c):
+                flat.append(s[0])
+                flat.append(s[1])
 
     def state_digest(self, bodies: list[int]) -> bytes:
         """sha256 of state_bytes(bodies): equal digests mean equal physics states."""

@@ -93,3 +93,28 @@ def test_an_unknown_trajectory_rule_is_refused():
     with pytest.raises(ValueError, match="rule must be 2 or 3"):
         Trajectory(m, b"", rule=1)
     m.close()
+
+
+@pytest.mark.parametrize("world", ["line-follow", "sumo", "missions"])
+def test_the_state_reuses_a_robots_pose_only_while_nothing_has_moved_it(world):
+    m = Match(world, None)
+    m.reset(np.random.SeedSequence(1))
+    bodies = [r.body for r in m.robots] + list(m.object_bodies)
+
+    def read_afresh() -> bytes:  # every body's state from pybullet, as before the reuse
+        return m.sim.state_bytes(bodies)
+
+    for _ in range(3):
+        m.step([{"B": 0.6, "C": 0.2}] * m.players)
+    assert m.state_bytes().startswith(read_afresh())
+    r = m.robots[0]
+    pos, quat = m.sim.pose(r.body)
+    m.sim.set_pose(r.body, (pos[0] + 0.05, pos[1], pos[2]), quat)  # behind the robot's back
+    assert r.state_generation != m.sim.generation
+    assert m.state_bytes().startswith(read_afresh())
+    m.sim.set_velocity(r.body, (0.1, 0.0, 0.0), (0.0, 0.0, 1.0))
+    assert m.state_bytes().startswith(read_afresh())
+    m.place_robot(0, 0.1, 0.1, 0.5)  # refreshes the robot's own reading
+    assert r.state_generation == m.sim.generation
+    assert m.state_bytes().startswith(read_afresh())
+    m.close()

@@ -19,6 +19,7 @@ cdef class Robot:
     cdef public list _plan, _motor_keys, joints, joint_ports, _joint_motors
     cdef public tuple _com, base_pos, base_quat, rot9, lin_vel, ang_vel
     cdef public int body
+    cdef public long state_generation
     cdef public Noise battery_noise
     cdef public Pose pose
 

@@ -96,6 +96,7 @@ class Robot:
         self.size_mm = size_mm(self.asm)
         self.mass = self.asm.mass
         self.body = -1
+        self.state_generation = -1  # no base state read yet (see _fetch_state)
 
     # -- what it observes and commands --------------------------------------------------------------
     def obs_keys(self) -> list[ObsKey]:
@@ -171,6 +172,7 @@ class Robot:
         """Pose and velocity once per control step, as plain floats (numpy costs more than it
         saves on 3-vectors)."""
         pos, quat = self.sim.pose(self.body)
+        self.state_generation = self.sim.generation  # the digest reuses these while it holds
         self.base_pos, self.base_quat = pos, quat
         self.rot9 = r = matrix9(quat)
         self.lin_vel, self.ang_vel = self.sim.velocity(self.body)
