@@ -15,7 +15,8 @@ import select
 import sys
 import time
 
-BRICK_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "brick")
+HERE = os.path.dirname(os.path.abspath(__file__))
+BRICK_DIR = os.path.join(HERE, "brick")
 
 
 def brick_program(agent: str) -> str | None:
@@ -231,11 +232,13 @@ def main() -> int:
     presses: list = []
     info: dict = {}
     keys: list = []
+    lane = None
     while line := proto_in.readline():
         msg = json.loads(line)
         kind = msg.get("type")
         if kind == "init":
             proto_in.set_spin(msg.get("spin") is True)
+            lane = _open_lane(msg.get("lane"))
         if kind == "init" and brick_program(msg["agent"]):
             program = brick_program(msg["agent"])
             try:
@@ -253,7 +256,7 @@ def main() -> int:
             except BaseException as exc:  # noqa: BLE001 - report every failure to the arena
                 _fail(proto_out, "import", exc)
                 return 1
-            proto_out.write('{"type": "ready"}\n')
+            proto_out.write('{"type": "ready", "lane": true}\n' if lane else '{"type": "ready"}\n')
         elif kind == "reset" and program is not None:
             info = msg.get("info", {})
             presses = info.get("presses", [])  # scripted button presses
@@ -267,6 +270,9 @@ def main() -> int:
                 _fail(proto_out, "reset", exc)
                 return 1
             proto_out.write('{"type": "ok"}\n')
+            if lane is not None and type(msg.get("shape")) is list:
+                proto_out.flush()
+                return _lane_loop(controller, keys, msg["shape"], lane, proto_in, proto_out)
         elif kind == "act":
             return _act_loop(controller, keys, msg, proto_in, proto_out)
         elif kind == "close":
@@ -301,6 +307,63 @@ def _act_loop(controller, keys: list, first: dict, proto_in, proto_out) -> int:
             return 0
         # the arena sends ASCII (ensure_ascii): what json.loads(line) gives, without its encoding sniffing
         msg = decode(line.decode("ascii")) if line.isascii() else loads(line)
+
+
+def _open_lane(fd):
+    """The arena's shared page (init's "lane": its fd number) as a lane.Lane, or None: no lane
+    offered, or it cannot be mapped here (the arena then keeps to the pipes). lane.py is loaded by
+    its path: this folder is not on the controller's import path, and must not be."""
+    if type(fd) is not int:
+        return None
+    try:
+        spec = importlib.util.spec_from_file_location("_arena_lane", os.path.join(HERE, "lane.py"))
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module.Lane(fd)
+    except (OSError, ValueError, ImportError):
+        return None
+
+
+def _lane_loop(controller, keys: list, shape: list, lane, proto_in, proto_out) -> int:
+    """The hot loop over the lane: wait for step `want`'s observation frame, answer with the action
+    as a JSON frame. `shape` (from reset): per key, 0 for a number or n for a list of n numbers,
+    how a FLOATS frame's values regroup (lists from the last, so earlier positions stay put)."""
+    import struct
+
+    act, encode = controller.act, json_encoder(default=_plain)
+    unpack = struct.Struct(f"<{sum(n or 1 for n in shape)}d").unpack_from
+    lists, at = [], 0
+    for n in shape:
+        if n:
+            lists.append((at, at + n))
+        at += n or 1
+    lists.reverse()
+    m, in_fd, out_fd = lane.map, proto_in.fd, proto_out.fileno()
+    os.set_blocking(in_fd, False)  # the lane's wait polls it, then sleeps in select
+    policy, clock, want = proto_in.policy, time.perf_counter, 1
+    while True:
+        if lane.wait(lane.OBS_SEQ, want, lane.CONTROLLER_WAITS, in_fd, policy, clock) is not True:
+            return 0  # the arena wrote to the pipe (nothing but doorbells is expected) or closed it
+        try:
+            kind, payload = lane.frame(lane.OBS)
+            if kind == lane.FLOATS:
+                v = list(unpack(m, lane.OBS + 8))
+                for a, b in lists:
+                    v[a:b] = [v[a:b]]
+            else:  # an observation that did not fit the shape: its act line
+                v = json.loads(payload)["v"]
+            data = encode(act(dict(zip(keys, v, strict=True)))).encode()
+        except BaseException as exc:  # noqa: BLE001 - report every failure to the arena
+            _fail(proto_out, "act", exc)
+            return 1
+        if len(data) <= lane.CAP:
+            lane.put(lane.ACT_SEQ, lane.ACT, lane.JSON, data, want)
+            lane.ring(lane.ARENA_WAITS, out_fd)
+        else:  # too big for a frame: the pipe, where the arena's line limit applies
+            data = b'{"type":"action","action":' + data + b"}\n"
+            while data:
+                data = data[os.write(out_fd, data):]
+        want = (want + 1) & 0xFFFFFFFF
 
 
 def _run_program(code, path: str, first: dict, proto_in, proto_out, presses: list, info: dict) -> int:

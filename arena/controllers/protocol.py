@@ -8,6 +8,8 @@ docs/controllers.md for the whole exchange).
 from __future__ import annotations
 
 import math
+import struct
+from operator import itemgetter
 
 from arena.controllers.host import json_encoder
 from arena.units import MOTOR_PORTS
@@ -99,6 +101,36 @@ def act_line(t_ms: int, values: list) -> bytes:
     """A controller class's act message, {"type": "act", "t": t_ms, "v": values} as one compact,
     strict JSON line (NaN or Infinity: a ValueError), built without a dict or a per-value pass."""
     return ('{"type":"act","t":' + str(int(t_ms)) + ',"v":' + _encode_values(values) + "}\n").encode()
+
+
+class ObsPacker:
+    """A controller class's observation for the lane (arena.controllers.lane): its values in key
+    order as one run of float64, each list spliced in where it stands. ``shape`` (per key, 0 for a
+    number or n for a list of n; sent at reset) comes from the first observation. pack() gives
+    None for an observation without that shape (a value that is not a float, or a list of another
+    length or of other values): it then goes as its JSON act line, so the controller is shown
+    the same values of the same types either way."""
+
+    def __init__(self, keys: list[str], first: dict):
+        self.shape = [len(v) if type(v) is list else 0 for v in (first[k] for k in keys)]
+        self.get = itemgetter(*keys) if len(keys) > 1 else (lambda raw: tuple(raw[k] for k in keys))
+        self.types = tuple(list if n else float for n in self.shape)
+        self.lists = [(i, n, (float,) * n) for i, n in enumerate(self.shape) if n][::-1]  # last first
+        self.fmt = struct.Struct(f"<{sum(n or 1 for n in self.shape)}d")
+
+    def pack(self, raw: dict) -> tuple | list | None:
+        vals = self.get(raw)
+        if tuple(map(type, vals)) != self.types:
+            return None
+        if not self.lists:
+            return vals
+        flat = list(vals)
+        for i, n, floats in self.lists:
+            v = flat[i]
+            if len(v) != n or tuple(map(type, v)) != floats:
+                return None
+            flat[i : i + 1] = v
+        return flat
 
 
 def plain_obs(raw: dict) -> dict:

@@ -29,6 +29,7 @@ from arena.controllers.protocol import (
     INVALID,
     OK,
     InvalidAction,
+    ObsPacker,
     act_line,
     motor_states,
     plain_obs,
@@ -99,9 +100,11 @@ class ControllerProcess:
         else:
             readonly, files, self.agent_arg = [host.parent], {"agent.py": self.agent}, "agent.py"
         self.sandbox = Sandbox([sys.executable, "-I", str(host)], readonly=readonly, workdir_files=files,
-                               limits=limits, isolation=isolation, cpu=cpu, spin=spin)
+                               limits=limits, isolation=isolation, cpu=cpu, spin=spin, lane=True)
         self.failed: SandboxError | None = None
         self.bt, self.done = None, False
+        self.packer: ObsPacker | None = None  # set at reset when the steps go over the lane
+        self.launched = False
 
     def _check(self, reply: dict) -> dict:
         if reply.get("type") == "error":
@@ -111,29 +114,55 @@ class ControllerProcess:
             raise SandboxError(ERROR, f"controller raised {where}: {reply.get('message', '?')}"[:500])
         return reply
 
-    def start(self, world_id: str, ports: list[str]) -> None:
-        self.sandbox.start()
-        ready = self._check(self.sandbox.request({"type": "init", "agent": self.agent_arg, "world": world_id,
-                                                  "ports": ports, "spin": self.sandbox.spin}, first=True))
-        # a brick program blocks on motor states and reads observations by name; a controller
-        # class gets the values only, in the key order sent once at reset (half the JSON per step)
-        self.brick = ready.get("brick") is True
+    def launch(self) -> None:
+        """Start the sandboxed process; start() then waits for it (its interpreter starts meanwhile)."""
+        if not self.launched:
+            self.launched = True
+            self.sandbox.start()
 
-    def reset(self, seed: int, info: dict, keys: list[str]) -> None:
+    def start(self, world_id: str, ports: list[str]) -> None:
+        self.launch()
+        ready = self._check(self.sandbox.request({"type": "init", "agent": self.agent_arg, "world": world_id,
+                                                  "ports": ports, "spin": self.sandbox.spin,
+                                                  "lane": self.sandbox.lane_fd}, first=True))
+        # a brick program blocks on motor states and reads observations by name; a controller
+        # class gets the values only, in the key order sent once at reset (half the JSON per step),
+        # over the lane when the child could map it
+        self.brick = ready.get("brick") is True
+        self.lane = ready.get("lane") is True and self.sandbox.lane is not None and not self.brick
+
+    def reset(self, seed: int, info: dict, keys: list[str], first: dict | None = None) -> None:
+        """first: the observation the first step will send; with it, the steps go over the lane."""
         self.keys = keys
-        self._check(self.sandbox.request({"type": "reset", "seed": seed, "info": info, "keys": keys}))
+        msg = {"type": "reset", "seed": seed, "info": info, "keys": keys}
+        if self.lane and first is not None:
+            self.packer = ObsPacker(keys, first)
+            msg["shape"] = self.packer.shape
+        self._check(self.sandbox.request(msg))
 
     def send_obs(self, t_ms: int, raw: dict, robot, bt: list | None = None) -> None:
-        if self.brick:
+        if self.packer is not None:  # the hot path: a frame on the lane
+            values = self.packer.pack(raw)
+            if values is not None:
+                self.sandbox.send_floats(self.packer.fmt, values)
+            else:
+                self.sandbox.send_text(act_line(t_ms, [raw[k] for k in self.keys]))
+        elif self.brick:
             msg = {"type": "act", "t": t_ms, "obs": plain_obs(raw), "motors": motor_states(robot)}
             if bt:
                 msg["bt"] = bt  # messaging events due now (arena.controllers.radio)
             self.sandbox.send(msg)
-        else:  # the hot path: the values in the order of the keys sent at reset
+        else:  # the values in the order of the keys sent at reset
             self.sandbox.send_line(act_line(t_ms, [raw[k] for k in self.keys]))
 
     def recv_action(self):
-        reply = self._check(self.sandbox.recv())
+        if self.packer is not None:
+            framed, reply = self.sandbox.recv_frame()
+            if framed:
+                return reply  # the action itself
+            reply = self._check(reply)
+        else:
+            reply = self._check(self.sandbox.recv())
         if reply.get("type") != "action" or "action" not in reply:
             raise SandboxError(INVALID, "controller sent a message that is not an action")
         # a brick program's messaging requests, and whether its program has ended
@@ -196,13 +225,6 @@ def _run(match: Match, agents: list[Path], seed: int, limits: Limits, isolation:
     reason = [""] * len(ctls)
     actions: list = []
     checkpoints: list = []
-    wall0 = time.perf_counter()
-    robot_hashes = [file_hash(match.robot_specs[i].file) for i in range(len(ctls))]
-    agent_hashes = [agent_hash(p) for p in agents]
-    obs = match.reset(np.random.SeedSequence(seed))
-    traj = Trajectory(match, trajectory_header(match.world_spec.id, list(zip(robot_hashes, agent_hashes, strict=True)),
-                                               seed, __version__, presses), keep_tags=record)
-    applied: list = []  # the commands of the last step, for the digest
     alive = list(range(len(ctls)))
     control_ms = round(match.sim.control_dt * 1000)
     radio = Radio(match.players, control_ms)
@@ -214,14 +236,29 @@ def _run(match: Match, agents: list[Path], seed: int, limits: Limits, isolation:
         alive.remove(i)
         radio.switch_off(match.steps, i)
 
+    wall0 = time.perf_counter()
+    for i, ctl in enumerate(ctls):  # each controller's interpreter starts while the world resets
+        try:
+            ctl.launch()
+        except SandboxError as exc:
+            fail(i, exc)
+    robot_hashes = [file_hash(match.robot_specs[i].file) for i in range(len(ctls))]
+    agent_hashes = [agent_hash(p) for p in agents]
+    obs = match.reset(np.random.SeedSequence(seed))
+    traj = Trajectory(match, trajectory_header(match.world_spec.id, list(zip(robot_hashes, agent_hashes, strict=True)),
+                                               seed, __version__, presses), keep_tags=record)
+    applied: list = []  # the commands of the last step, for the digest
+
     for i, ctl in enumerate(ctls):
+        if i not in alive:  # it failed to start
+            continue
         robot = match.robots[i]
         try:
             ctl.start(match.world_spec.id, robot.ports)
             ctl.reset(seed, {"world": match.world_spec.id, "robot": robot.spec.name, "ports": robot.ports,
                              "player": i, "control_ms": control_ms, "presses": presses,
                              "brick": radio.names[i], "bricks": radio.names},
-                      [k.key for k in robot.obs_keys()])
+                      [k.key for k in robot.obs_keys()], obs[i])
         except SandboxError as exc:
             fail(i, exc)
     pool = ThreadPoolExecutor(len(ctls), thread_name_prefix="arena-recv") if len(ctls) > 1 else None

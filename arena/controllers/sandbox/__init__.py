@@ -31,7 +31,10 @@ when the *thread* that started the sandbox exits, so start sandboxes from a long
 Submodules:
 
 ``channel``
-    ``Sandbox``: start/close, send/recv/request over the JSON-lines pipes, time bank, stderr capture.
+    ``Sandbox``: start/close, send/recv/request over the JSON-lines pipes, send_floats/send_text/
+    recv_frame over the lane, time bank, stderr capture.
+``shared``
+    The lane's sealed memfd page (arena.controllers.lane) and whether this machine can use one.
 ``limits``
     ``Limits``, ``SandboxError``, and the child's preexec function that applies the limits.
 ``isolation``

@@ -15,6 +15,7 @@ from arena.controllers.host import SpinPolicy, json_decoder, json_encoder
 from arena.controllers.sandbox.isolation import HostSetup, _safe_name, bwrap_usable
 from arena.controllers.sandbox.limits import _SIGNAL_HINTS, Limits, SandboxError, preexec_fn
 from arena.controllers.sandbox.process import kill_tree, tree_cpu_seconds
+from arena.controllers.sandbox.shared import lane_supported, new_lane
 
 
 def _escape(text: str) -> str:
@@ -46,10 +47,13 @@ class Sandbox:
         env: dict[str, str] | None = None,
         cpu: int | None = None,
         spin: bool = False,
+        lane: bool = False,
     ):
         """cpu: run the controller on this CPU only; spin: poll for replies before sleeping while
         polling pays (arena.controllers.host.SpinPolicy; for a controller on another core, see
-        arena.controllers.placement)."""
+        arena.controllers.placement); lane: hand the child a shared page (arena.controllers.lane)
+        where this machine supports one (then ``lane_fd`` is its fd number in the child, to tell it;
+        else None), for send_floats / send_text / recv_frame."""
         if isolation not in ("auto", "bwrap", "rlimit"):
             raise ValueError(f"isolation must be auto, bwrap or rlimit, not {isolation!r}")
         self.argv = list(argv)
@@ -75,6 +79,12 @@ class Sandbox:
         self._err_dropped = 0
         self._drain: threading.Thread | None = None
         self._closed = False
+        self.lane = self.lane_fd = self._lane_fd_open = None
+        self._step = 0  # the lane's step number
+        if lane and lane_supported()[0]:
+            self.lane, self.lane_fd = new_lane()
+            self._lane_fd_open = self.lane_fd
+            self.features["lane"] = True
 
     # -- lifecycle
 
@@ -89,11 +99,14 @@ class Sandbox:
             self._proc = subprocess.Popen(
                 argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                 cwd=cwd, env=env, start_new_session=True, preexec_fn=preexec, bufsize=0,
+                pass_fds=() if self.lane_fd is None else (self.lane_fd,),
             )  # fmt: skip
         except SandboxError as e:
             self._fail(e.status, e.reason)
         except OSError as e:
             self._fail("ERROR", f"controller could not be started: {e}")
+        finally:
+            self._close_lane_fd()  # the child has its copy; the page stays mapped here
         self._setup.check_cgroups(self._proc.pid)
         self.features["pid"] = self._proc.pid
         os.set_blocking(self._proc.stdin.fileno(), False)  # a child that stops reading must not block send()
@@ -121,6 +134,9 @@ class Sandbox:
             if self._drain is not None:
                 self._drain.join(timeout=2)  # EOF arrives once every holder of the pipe is dead
             self._proc.stderr.close()
+        self._close_lane_fd()  # never started: not handed on
+        if self.lane is not None:
+            self.lane.close()
         self._setup.cleanup()
 
     def __enter__(self) -> Sandbox:
@@ -186,24 +202,85 @@ class Sandbox:
         """One reply. Deadline: step_s plus what is left of the bank, or ``deadline_s`` (no bank),
         counted from the last send()."""
         self._check_usable()
+        start, budget, banked = self._budget(deadline_s)
+        line = self._read_line(start + budget)
+        if line is None:
+            self._timeout(banked, deadline_s)
+        self._charge(start, banked)
+        return self._parse(line)
+
+    # -- protocol over the lane (arena.controllers.lane; a controller class's steps)
+
+    def send_floats(self, fmt, values) -> None:
+        """The next step's observation as a FLOATS frame (`values` packed by the struct `fmt`)."""
+        self._check_usable()
+        lane, self._step = self.lane, (self._step + 1) & 0xFFFFFFFF
+        lane.put_floats(lane.OBS_SEQ, lane.OBS, fmt, values, self._step)
+        lane.ring(lane.CONTROLLER_WAITS, self._proc.stdin.fileno())
+        self._sent_at = time.monotonic()
+
+    def send_text(self, data: bytes) -> None:
+        """The next step's observation as a JSON frame (its act line)."""
+        self._check_usable()
+        lane, self._step = self.lane, (self._step + 1) & 0xFFFFFFFF
+        lane.put(lane.OBS_SEQ, lane.OBS, lane.JSON, data, self._step)
+        lane.ring(lane.CONTROLLER_WAITS, self._proc.stdin.fileno())
+        self._sent_at = time.monotonic()
+
+    def recv_frame(self) -> tuple[bool, object]:
+        """The reply to the last frame, within the same deadline as recv(): (True, the action as
+        decoded JSON) from the lane, or (False, a reply object) that came over the pipe instead
+        (an error, or an action too big for a frame)."""
+        self._check_usable()
+        start, budget, banked = self._budget(None)
+        lane = self.lane
+        got = lane.wait(lane.ACT_SEQ, self._step, lane.ARENA_WAITS, self._proc.stdout.fileno(), self.policy,
+                        time.monotonic, start + budget)
+        if got is None:
+            self._timeout(banked, None)
+        if got is True:
+            self._charge(start, banked)
+            try:
+                kind, payload = lane.frame(lane.ACT)
+                if kind != lane.JSON:
+                    raise ValueError(f"a lane frame of kind {kind}")
+                return True, _decode(payload.decode("utf-8"))
+            except (ValueError, RecursionError) as e:  # a UnicodeDecodeError is a ValueError
+                self._fail("INVALID", f"reply is not valid JSON ({str(e)[:120]})")
+        if not got:
+            self._fail("ERROR", self._exit_reason(wait_s=1.0, eof=True))
+        self._buf += got  # a line on the pipe: read the rest of it as recv() would
+        line = self._read_line(start + budget)
+        if line is None:
+            self._timeout(banked, None)
+        self._charge(start, banked)
+        return False, self._parse(line)
+
+    # -- internals: deadlines
+
+    def _budget(self, deadline_s: float | None) -> tuple[float, float, bool]:
+        """(when the wait started: the last send, its budget in s, whether the bank pays for it)."""
         start = self._sent_at if self._sent_at is not None else time.monotonic()
         self._sent_at = None
         banked = deadline_s is None
-        budget = self.limits.step_s + self.bank_left if banked else deadline_s
-        line = self._read_line(start + budget)
-        if line is None:
-            if banked:
-                self.bank_left = 0.0
-                reason = (
-                    f"no reply within {self.limits.step_s} s and used up its {self.limits.bank_s} s time bank"
-                )
-            else:
-                reason = f"no reply within {deadline_s} s"
-            self._fail("TIMEOUT", reason)
+        return start, (self.limits.step_s + self.bank_left if banked else deadline_s), banked
+
+    def _timeout(self, banked: bool, deadline_s: float | None):
+        if banked:
+            self.bank_left = 0.0
+            reason = f"no reply within {self.limits.step_s} s and used up its {self.limits.bank_s} s time bank"
+        else:
+            reason = f"no reply within {deadline_s} s"
+        self._fail("TIMEOUT", reason)
+
+    def _charge(self, start: float, banked: bool) -> None:
+        """Take a reply's time beyond step_s from the bank."""
         if banked:
             overrun = time.monotonic() - start - self.limits.step_s
             if overrun > 0:
                 self.bank_left = max(0.0, self.bank_left - overrun)
+
+    def _parse(self, line: bytes) -> dict:
         try:
             reply = _decode(line.decode("utf-8"))
         except (ValueError, RecursionError) as e:
@@ -308,6 +385,11 @@ class Sandbox:
             raise self.failure
         if self._proc is None or self._closed:
             raise RuntimeError("sandbox is not running")
+
+    def _close_lane_fd(self) -> None:
+        fd, self._lane_fd_open = self._lane_fd_open, None
+        if fd is not None:
+            os.close(fd)
 
     def _fail(self, status: str, reason: str):
         self.failure = SandboxError(status, reason)

@@ -1,0 +1,253 @@
+"""The shared-memory lane between the arena and a controller class (arena.controllers.lane): its
+frames, its doorbell, what a hostile controller can do to it, and runs over it against runs over
+the pipes."""
+
+import os
+import struct
+import textwrap
+import threading
+import time
+
+import numpy as np
+import pytest
+
+import arena.controllers.sandbox.channel as channel
+from arena.controllers.host import SpinPolicy
+from arena.controllers.lane import Lane
+from arena.controllers.protocol import INVALID, OK, ObsPacker
+from arena.controllers.runner import ControllerProcess, run_episode, run_match
+from arena.controllers.sandbox import Limits
+from arena.controllers.sandbox.shared import lane_supported, new_lane
+
+needs_lane = pytest.mark.skipif(not lane_supported()[0], reason=f"no lane here: {lane_supported()[1]}")
+LIMITS = Limits(init_s=10.0, step_s=0.5, bank_s=2.0)
+
+
+@pytest.fixture
+def pair():
+    """(the arena's Lane, the controller's Lane) over one fresh page."""
+    lane, fd = new_lane()
+    peer = Lane(fd)  # the mapping keeps its own copy of the fd
+    os.close(fd)
+    yield lane, peer
+    lane.close()
+    peer.close()
+
+
+@pytest.fixture
+def pipe():
+    r, w = os.pipe()
+    os.set_blocking(r, False)
+    yield r, w
+    for fd in (r, w):
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+
+
+@needs_lane
+def test_a_frame_is_seen_with_its_step_number(pair, pipe):
+    lane, peer = pair
+    fmt = struct.Struct("<3d")
+    lane.put_floats(Lane.OBS_SEQ, Lane.OBS, fmt, (1.5, -2.0, 1e300), 1)
+    assert peer.wait(Lane.OBS_SEQ, 1, Lane.CONTROLLER_WAITS, pipe[0], SpinPolicy(False), time.monotonic) is True
+    kind, payload = peer.frame(Lane.OBS)
+    assert kind == Lane.FLOATS and fmt.unpack(payload) == (1.5, -2.0, 1e300)
+    peer.put(Lane.ACT_SEQ, Lane.ACT, Lane.JSON, b'{"B":0.5}', 1)
+    assert lane.wait(Lane.ACT_SEQ, 1, Lane.ARENA_WAITS, pipe[0], SpinPolicy(True), time.monotonic) is True
+    assert lane.frame(Lane.ACT) == (Lane.JSON, b'{"B":0.5}')
+    # the next step's number is not there yet: the wait runs to its deadline
+    assert lane.wait(Lane.ACT_SEQ, 2, Lane.ARENA_WAITS, pipe[0], SpinPolicy(True), time.monotonic,
+                     time.monotonic() + 0.05) is None
+
+
+@needs_lane
+def test_a_frame_longer_than_its_half_of_the_page_is_refused(pair):
+    lane, peer = pair
+    peer.head.pack_into(peer.map, Lane.ACT, Lane.CAP + 1, Lane.JSON)
+    with pytest.raises(ValueError, match="lane frame"):
+        lane.frame(Lane.ACT)
+    peer.head.pack_into(peer.map, Lane.ACT, 0xFFFFFFFF, Lane.JSON)
+    with pytest.raises(ValueError, match="lane frame"):
+        lane.frame(Lane.ACT)
+    peer.head.pack_into(peer.map, Lane.ACT, Lane.CAP, Lane.JSON)  # the largest frame ends inside the page
+    assert len(lane.frame(Lane.ACT)[1]) == Lane.CAP
+
+
+@needs_lane
+def test_a_sleeping_side_is_woken_by_the_doorbell_and_only_then_rung(pair, pipe):
+    lane, peer = pair
+    r, w = pipe
+    lane.ring(Lane.CONTROLLER_WAITS, w)  # the controller is awake: no byte
+    with pytest.raises(BlockingIOError):
+        os.read(r, 16)
+    got = []
+    waiter = threading.Thread(target=lambda: got.append(
+        peer.wait(Lane.OBS_SEQ, 7, Lane.CONTROLLER_WAITS, r, SpinPolicy(False), time.monotonic, time.monotonic() + 30)))
+    waiter.start()
+    deadline = time.monotonic() + 30
+    while not lane.word.unpack_from(lane.map, Lane.CONTROLLER_WAITS)[0]:  # it says it sleeps
+        assert time.monotonic() < deadline, "the waiter never went to sleep"
+        time.sleep(0.001)
+    time.sleep(0.01)  # past the first, short sleep: now only the doorbell wakes it
+    lane.put(Lane.OBS_SEQ, Lane.OBS, Lane.JSON, b"[]", 7)
+    lane.ring(Lane.CONTROLLER_WAITS, w)
+    waiter.join(30)
+    assert got == [True]
+    assert lane.word.unpack_from(lane.map, Lane.CONTROLLER_WAITS)[0] == 0  # awake again
+
+
+@needs_lane
+def test_a_wait_hands_back_what_else_comes_on_the_pipe(pair, pipe):
+    lane, _ = pair
+    r, w = pipe
+    policy = SpinPolicy(False)
+    os.write(w, b"\n\n\n")  # doorbells only: dropped, the wait goes on to its deadline
+    assert lane.wait(Lane.ACT_SEQ, 1, Lane.ARENA_WAITS, r, policy, time.monotonic, time.monotonic() + 0.02) is None
+    os.write(w, b'\n\n{"type": "error", "message": "boom"}\n')
+    assert lane.wait(Lane.ACT_SEQ, 1, Lane.ARENA_WAITS, r, policy, time.monotonic) == \
+        b'{"type": "error", "message": "boom"}\n'
+    os.close(w)
+    assert lane.wait(Lane.ACT_SEQ, 1, Lane.ARENA_WAITS, r, policy, time.monotonic) == b""  # end of input
+
+
+@needs_lane
+def test_the_page_cannot_be_shrunk_or_grown():
+    # a controller that could shrink it would crash the arena (SIGBUS) at its next read
+    lane, fd = new_lane()
+    try:
+        for size in (0, 100, Lane.SIZE * 2):
+            with pytest.raises(PermissionError):
+                os.ftruncate(fd, size)
+        assert os.fstat(fd).st_size == Lane.SIZE
+    finally:
+        os.close(fd)
+        lane.close()
+
+
+def test_lane_can_be_switched_off(monkeypatch):
+    monkeypatch.setenv("ARENA_LANE", "0")
+    assert lane_supported() == (False, "ARENA_LANE=0")
+
+
+def test_the_observation_packer_keeps_to_the_first_observations_shape():
+    first = {"a": 1.0, "rgb": [1.0, 2.0, 3.0], "b": -0.5, "xy": [4.0, 5.0]}
+    p = ObsPacker(["a", "rgb", "b", "xy"], first)
+    assert p.shape == [0, 3, 0, 2] and p.fmt.size == 7 * 8
+    assert list(p.pack(first)) == [1.0, 1.0, 2.0, 3.0, -0.5, 4.0, 5.0]
+    for bad in ({"a": 1}, {"a": True}, {"a": np.float64(1.0)}, {"rgb": [1.0, 2.0]}, {"rgb": [1, 2.0, 3.0]},
+                {"rgb": (1.0, 2.0, 3.0)}, {"xy": None}):
+        assert p.pack({**first, **bad}) is None, bad  # as its JSON act line instead: exact types
+    one = ObsPacker(["a"], {"a": 2.0})
+    assert one.shape == [0] and list(one.pack({"a": 3.0})) == [3.0]
+
+
+ECHO = """
+class Controller:
+    def act(self, obs):
+        if "pad" in obs and obs["pad"] > 0:
+            return {"pad": "x" * int(obs["pad"])}
+        return {"obs": obs, "types": {k: type(v).__name__ for k, v in obs.items()}}
+"""
+
+
+@needs_lane
+def test_an_observation_reaches_the_controller_with_the_same_values_and_types_either_way(tmp_path):
+    agent = tmp_path / "echo.py"
+    agent.write_text(ECHO)
+    keys = ["a", "rgb", "pad"]
+    ctl = ControllerProcess(agent, LIMITS)
+    try:
+        ctl.start("X", ["B", "C"])
+        ctl.reset(0, {}, keys, {"a": 0.25, "rgb": [1.0, 2.0, 3.0], "pad": 0.0})
+        assert ctl.packer is not None and ctl.sandbox.lane is not None
+        for raw in ({"a": 0.1 + 0.2, "rgb": [1e-300, -0.0, 7.5], "pad": 0.0},  # a FLOATS frame
+                    {"a": 3, "rgb": [1.0, 2.0, 3.0], "pad": 0.0},  # an int: its JSON act line
+                    {"a": 0.5, "rgb": [1.0, 2.0], "pad": 0.0}):  # another length: JSON too
+            ctl.send_obs(0, raw, None)
+            reply = ctl.recv_action()
+            assert reply["obs"] == raw
+            assert reply["types"] == {k: type(v).__name__ for k, v in raw.items()}
+        ctl.send_obs(10, {"a": 0.5, "rgb": [1.0, 2.0, 3.0], "pad": float(2 * Lane.CAP)}, None)
+        assert ctl.recv_action() == {"pad": "x" * (2 * Lane.CAP)}  # too big for a frame: over the pipe
+    finally:
+        ctl.close()
+
+
+@pytest.fixture(scope="module")
+def short_world(tmp_path_factory, root):
+    """line-follow, 3 s."""
+    d = tmp_path_factory.mktemp("short")
+    text = (root / "worlds" / "line-follow.toml").read_text().replace("time_limit = 180.0", "time_limit = 3.0")
+    (d / "short.toml").write_text(text)
+    return d / "short.toml"
+
+
+@needs_lane
+def test_a_run_over_the_lane_is_the_run_over_the_pipes(short_world, root, monkeypatch):
+    used = {"frames": 0, "lines": 0}
+    recv_frame, send_line = channel.Sandbox.recv_frame, channel.Sandbox.send_line
+
+    def counting_recv_frame(self):
+        used["frames"] += 1
+        return recv_frame(self)
+
+    def counting_send_line(self, data):
+        used["lines"] += 1
+        return send_line(self, data)
+
+    monkeypatch.setattr(channel.Sandbox, "recv_frame", counting_recv_frame)
+    monkeypatch.setattr(channel.Sandbox, "send_line", counting_send_line)
+    agent = root / "agents" / "line_follower"
+    lane = run_episode(short_world, "rover", agent, seed=2)
+    assert used["frames"] == lane.steps and used["lines"] == 2  # init and reset
+    shared = run_match(short_world, [("rover", agent)], seed=2, cpus="shared")[0]  # nobody polls: doorbells
+    monkeypatch.setenv("ARENA_LANE", "0")
+    used.update(frames=0, lines=0)
+    piped = run_episode(short_world, "rover", agent, seed=2)
+    assert used["frames"] == 0 and used["lines"] == piped.steps + 2
+    assert lane.status == shared.status == piped.status == OK
+    assert lane.steps == 300 and lane.digest == shared.digest == piped.digest
+    assert lane.score == shared.score == piped.score
+
+
+TAMPER = """
+import mmap, os, struct, sys
+
+class Controller:
+    def act(self, obs):
+        for fd in range(3, 64):
+            try:
+                name = os.readlink(f"/proc/self/fd/{fd}")
+            except OSError:
+                continue
+            if "kit-arena-lane" not in name:
+                continue
+            try:
+                os.ftruncate(fd, 0)
+            except OSError as e:
+                print("truncate refused:", type(e).__name__, file=sys.stderr, flush=True)
+            m = mmap.mmap(fd, 65536)
+            step = struct.unpack_from("<I", m, 0)[0]
+            act = 256 + (65536 - 256) // 2
+            struct.pack_into("<II", m, act, MODE, 2)
+            m[act + 8: act + 12] = b"\\xff{[}"
+            struct.pack_into("<I", m, 64, step)  # publish the forged reply, then hang on to the step
+            import time
+            time.sleep(5)
+        return {}
+"""
+
+
+@needs_lane
+@pytest.mark.parametrize("length, words", [(10 ** 9, "lane frame of 1000000000 bytes"), (4, "not valid JSON")])
+def test_a_controller_that_forges_frames_or_resizes_the_page_is_invalid_and_the_arena_carries_on(
+        tmp_path, short_world, length, words):
+    agent = tmp_path / "tamper.py"
+    agent.write_text(TAMPER.replace("MODE", str(length)))
+    r = run_episode(short_world, "rover", agent, seed=0, limits=LIMITS)
+    assert r.status == INVALID and words in r.reason, r.reason
+    assert r.steps == 0  # its first reply was forged: a solo run ends there
+    assert "truncate refused: PermissionError" in r.output  # the seals hold
+    assert textwrap.dedent(r.reason) == r.reason
