@@ -19,7 +19,8 @@ from pathlib import Path
 
 # arena.<name>, each a .py with a .pxd beside it (world.scene has no .pxd: its module is compiled
 # as it is, for the interpreter overhead it saves)
-COMPILED = ("kit.readout", "kit.motors", "kit.sensors", "robot.body", "world.mat", "world.scoring", "world.scene", "match", "envs.single", "sim")
+COMPILED = ("kit.readout", "kit.motors", "kit.sensors", "robot.body", "world.mat", "world.scoring", "world.scene", "match", "envs.single", "sim",
+            "controllers.lane", "controllers.protocol", "controllers.sandbox.channel", "controllers.runner")
 LEAVES = ("_fastpath",)  # .pyx, each with a pure Python twin in the module that imports it
 HERE = Path(__file__).resolve().parent
 
