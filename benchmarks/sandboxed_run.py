@@ -1,33 +1,45 @@
-"""A sandboxed line-follow run against the same controller in-process.
+"""A sandboxed line-follow run against the same controller in-process, interleaved.
 
-Runs rounds of the three (interleaved, so that a drifting machine moves both sides of a ratio) and
-prints the median real-time factor of:
-- the in-process loop: ArenaEnv.step_commands(controller.act(obs)), as an RL policy would run;
-- `arena run`: the controller in its own sandboxed process (JSON lines over pipes), on a core of
-  its own when one has been idle lately (the default placement, see arena.controllers.placement);
-- the same with everything on one CPU, as in a tournament worker;
-their ratios, each round's sandboxed run against the same round's in-process one (median and range
-over the rounds; target >= 0.7 for `arena run`), the per-step wall time the sandbox adds, and the
-CPU per step of each side (the arena process, from getrusage, world build included; the controller,
-from Sandbox.cpu_seconds, its start included) against the in-process loop's.
+Each round is one sandboxed `arena run` of line-follow (`run_episode`: the controller in its own
+sandboxed process, on a core of its own when one has been idle lately, the default placement; see
+arena.controllers.placement), with the in-process baseline run in slices between its steps: after
+every SLICE control steps of the sandboxed run, SLICE steps of the same episode in this process
+(ArenaEnv.step_commands(controller.act(obs)), as an RL policy would run). Each side is timed over
+its own slices, so both see the same stretches of the machine: this VM's speed swings by 1.5-2x
+from one second to the next, which made a ratio of whole runs taken one after the other vary from
+0.4 to 1.2. The sandboxed side's time is its run's wall time less the slices, so its sandbox start,
+world reset and close count; the baseline's includes its reset.
 
-On a busy machine the "own core" runs find no idle core and run unpinned; benchmarks/under_load.py
-measures that case against a quiet run, side by side.
+Prints per round and as the median (and range) over rounds: each side's microseconds per step,
+their ratio (target >= 0.7 for `arena run`), the CPU per step of the arena's side and of the
+controller's process; with --compare-pipes, rounds with the lane off (ARENA_LANE=0: every step as
+JSON lines over the pipes) in between, for the lane's share; with --one-cpu, rounds with the
+arena and its controller on one CPU, as in a tournament worker.
 
-Usage: python benchmarks/sandboxed_run.py [--runs N] [--own-core-only]   (default 9 rounds)
+On a busy machine the "own core" runs find no idle core and run unpinned;
+benchmarks/under_load.py measures that case against a quiet run, side by side.
+
+Usage: python benchmarks/sandboxed_run.py [--runs N] [--compare-pipes] [--one-cpu]   (default 5 rounds)
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import resource
 import statistics
+import time
 
-from _inprocess import LINE_FOLLOWER, line_follower_episode
+import numpy as np
+from _inprocess import LINE_FOLLOWER
 
+import arena.controllers.runner as runner
 import arena.controllers.sandbox.channel as channel
-from arena.controllers.runner import run_episode
+from arena.envs.single import ArenaEnv
+from arena.match import Match
+
+SLICE = 200  # control steps: 2 s of simulated time, 30-60 ms of this machine's
 
 
 def _cpu_s() -> float:
@@ -35,14 +47,49 @@ def _cpu_s() -> float:
     return r.ru_utime + r.ru_stime
 
 
-def in_process() -> tuple[float, float, int, float]:
-    c0 = _cpu_s()
-    sim, wall, steps = line_follower_episode(0)
-    return sim / wall, wall, steps, (_cpu_s() - c0) / steps * 1e6
+class Baseline:
+    """The in-process episode, run a slice at a time; the clock and CPU it took."""
+
+    def __init__(self):
+        spec = importlib.util.spec_from_file_location("line_follower", LINE_FOLLOWER / "controller.py")
+        self.module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(self.module)
+        self.env = ArenaEnv("line-follow", "rover")
+        self.wall = self.cpu = 0.0
+        self.steps = 0
+        self.done = True
+
+    def run(self, n: int) -> None:
+        w0, c0 = time.perf_counter(), time.thread_time()
+        env = self.env
+        for _ in range(n):
+            if self.done:  # a new episode (the first, or after one ended), its reset timed
+                self.ctl = self.module.Controller()
+                env.reset(seed=0)
+                self.ctl.reset(0, {})
+                self.raw, self.done = env.last_obs, False
+            self.raw, _r, term, trunc, _i = env.step_commands(self.ctl.act(self.raw))
+            self.steps += 1
+            self.done = term or trunc
+        self.wall += time.perf_counter() - w0
+        self.cpu += time.thread_time() - c0
 
 
-def sandboxed() -> tuple[float, float, int, str, float, float]:
-    """(x real time, wall s, steps, isolation, arena CPU us/step, controller CPU us/step)."""
+class Interleaved(Match):
+    """The sandboxed run's Match: after every SLICE steps, a slice of the baseline."""
+
+    baseline: Baseline | None = None
+
+    def step(self, commands):
+        obs = Match.step(self, commands)
+        if self.steps % SLICE == 0:
+            Interleaved.baseline.run(SLICE)
+        return obs
+
+
+def one_round(lane: bool) -> dict:
+    """One sandboxed run of line-follow with its baseline interleaved: per-step figures of both."""
+    base = Baseline()
     ctl_s = []
     close = channel.Sandbox.close
 
@@ -51,15 +98,25 @@ def sandboxed() -> tuple[float, float, int, str, float, float]:
             ctl_s.append(sb.cpu_seconds())
         close(sb)
 
-    channel.Sandbox.close = counting_close
+    old_lane = os.environ.get("ARENA_LANE")
+    os.environ["ARENA_LANE"] = "1" if lane else "0"
+    Interleaved.baseline, runner.Match, channel.Sandbox.close = base, Interleaved, counting_close
     try:
         c0 = _cpu_s()
-        r = run_episode("line-follow", "rover", LINE_FOLLOWER, seed=0)
-        arena_us = (_cpu_s() - c0) / r.steps * 1e6
+        r = runner.run_episode("line-follow", "rover", LINE_FOLLOWER, seed=0)
+        cpu = _cpu_s() - c0
     finally:
-        channel.Sandbox.close = close
+        runner.Match, channel.Sandbox.close = Match, close
+        if old_lane is None:
+            os.environ.pop("ARENA_LANE", None)
+        else:
+            os.environ["ARENA_LANE"] = old_lane
     assert r.status == "OK", r.reason
-    return r.sim_time / r.wall_time, r.wall_time, r.steps, r.isolation, arena_us, sum(ctl_s) / r.steps * 1e6
+    in_run_wall, in_run_cpu = base.wall, base.cpu  # the slices inside the run's wall time
+    base.run(r.steps - base.steps)  # the baseline's last steps (the run ended mid-slice)
+    return {"in": base.wall / base.steps * 1e6, "box": (r.wall_time - in_run_wall) / r.steps * 1e6,
+            "in_cpu": base.cpu / base.steps * 1e6, "isolation": r.isolation,
+            "arena_cpu": (cpu - in_run_cpu) / r.steps * 1e6, "ctl_cpu": sum(ctl_s) / r.steps * 1e6}
 
 
 def _positive(text: str) -> int:
@@ -73,40 +130,53 @@ def _positive(text: str) -> int:
     return n
 
 
+def _one_cpu(lane: bool) -> dict:
+    allowed = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {min(allowed)})  # a tournament worker's view: one CPU for everything
+    try:
+        return one_round(lane)
+    finally:
+        os.sched_setaffinity(0, allowed)
+
+
+def _summary(name: str, rounds: list[dict]) -> str:
+    ratios = [r["in"] / r["box"] for r in rounds]
+    extra = [r["box"] - r["in"] for r in rounds]
+    med = statistics.median
+    return (f"{name:24s}: ratio {med(ratios):.3f} (rounds {min(ratios):.3f}-{max(ratios):.3f})  "
+            f"{med(r['box'] for r in rounds):5.0f} us/step against {med(r['in'] for r in rounds):4.0f} in-process, "
+            f"+{med(extra):.0f} (rounds {min(extra):.0f}-{max(extra):.0f})  CPU us/step: arena "
+            f"{med(r['arena_cpu'] for r in rounds):.0f}, controller {med(r['ctl_cpu'] for r in rounds):.0f}, "
+            f"in-process {med(r['in_cpu'] for r in rounds):.0f}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--runs", type=_positive, default=9)
-    ap.add_argument("--own-core-only", action="store_true", help="skip the one-CPU runs (tournament workers' view)")
+    ap.add_argument("--runs", type=_positive, default=5)
+    ap.add_argument("--compare-pipes", action="store_true", help="also rounds with the lane off (ARENA_LANE=0)")
+    ap.add_argument("--one-cpu", action="store_true", help="also rounds on one CPU (tournament workers' view)")
     args = ap.parse_args()
-    allowed = os.sched_getaffinity(0)
-    inp, box, one = [], [], []
-    # interleaved rounds: each ratio compares runs minutes apart at most, so a machine whose speed
-    # drifts (other tenants, frequency) moves both sides of a ratio together
-    for _ in range(args.runs):
-        inp.append(in_process())
-        box.append(sandboxed())
-        if args.own_core_only:
-            continue
-        os.sched_setaffinity(0, {min(allowed)})  # a tournament worker's view: one CPU for everything
-        try:
-            one.append(sandboxed())
-        finally:
-            os.sched_setaffinity(0, allowed)
-    rtf_in = statistics.median(x[0] for x in inp)
-    steps = inp[0][2]
-    print(f"in-process controller          : {rtf_in:6.1f}x real time  (median of {args.runs}, range "
-          f"{min(x[0] for x in inp):.1f}-{max(x[0] for x in inp):.1f})  "
-          f"CPU {statistics.median(x[3] for x in inp):.0f} us/step")
-    kinds = [(f"sandboxed, own core ({box[0][3]})", box)] + ([(f"sandboxed, one CPU ({one[0][3]})", one)] if one else [])
-    for name, runs in kinds:
-        rtf = statistics.median(x[0] for x in runs)
-        ratios = [b[0] / a[0] for a, b in zip(inp, runs, strict=True)]  # each round against its own baseline
-        extra = [(b[1] - a[1]) / steps * 1e6 for a, b in zip(inp, runs, strict=True)]
-        q = statistics.quantiles(ratios, n=4) if len(ratios) > 1 else ratios * 3
-        print(f"{name:31s}: {rtf:6.1f}x real time  ratio {statistics.median(ratios):.2f} (rounds "
-              f"{min(ratios):.2f}-{max(ratios):.2f}, middle half {q[0]:.2f}-{q[2]:.2f})  +{statistics.median(extra):.0f} us per step (rounds "
-              f"{min(extra):.0f}-{max(extra):.0f}, sandbox start included)  CPU us/step: arena "
-              f"{statistics.median(x[4] for x in runs):.0f}, controller {statistics.median(x[5] for x in runs):.0f}")
+    kinds = [("lane", lambda: one_round(True))]
+    if args.compare_pipes:
+        kinds.append(("pipes (ARENA_LANE=0)", lambda: one_round(False)))
+    if args.one_cpu:
+        kinds.append(("one CPU, lane", lambda: _one_cpu(True)))
+    warm = Match("line-follow", ["rover"])  # a process's first reset builds the mat (~0.35 s): not in a round
+    warm.reset(np.random.SeedSequence(0))
+    warm.close()
+    results: dict = {name: [] for name, _ in kinds}
+    isolation = ""
+    for i in range(args.runs):
+        for name, run in kinds:  # the kinds take turns, round by round
+            r = run()
+            isolation = r["isolation"]
+            results[name].append(r)
+            print(f"round {i + 1} {name:22s}: in-process {r['in']:5.0f} us/step, sandboxed {r['box']:5.0f}, "
+                  f"ratio {r['in'] / r['box']:.3f}", flush=True)
+    print(f"sandboxed `arena run` of line-follow ({isolation}) against the same controller in-process, "
+          f"interleaved every {SLICE} steps; median of {args.runs} rounds:")
+    for name, _ in kinds:
+        print(_summary(name, results[name]))
     print("target: ratio >= 0.7 for `arena run` (own core when one is spare)")
 
 
