@@ -157,7 +157,7 @@ def test_an_observation_reaches_the_controller_with_the_same_values_and_types_ei
     agent = tmp_path / "echo.py"
     agent.write_text(ECHO)
     keys = ["a", "rgb", "pad"]
-    ctl = ControllerProcess(agent, LIMITS)
+    ctl = ControllerProcess(agent, LIMITS, spin=True)  # the lane is for a controller on a core of its own
     try:
         ctl.start("X", ["B", "C"])
         ctl.reset(0, {}, keys, {"a": 0.25, "rgb": [1.0, 2.0, 3.0], "pad": 0.0})
@@ -184,8 +184,26 @@ def short_world(tmp_path_factory, root):
     return d / "short.toml"
 
 
-@needs_lane
-def test_a_run_over_the_lane_is_the_run_over_the_pipes(short_world, root, monkeypatch):
+@pytest.fixture
+def own_core(monkeypatch):
+    """Placement as on an idle machine: the controller gets the other core, both sides may poll."""
+    import arena.controllers.placement as placement
+
+    cpus = os.sched_getaffinity(0)
+    if len(cpus) < 2:
+        pytest.skip("needs two CPUs")
+    real_exit = placement.IdleProbe.__exit__
+
+    def idle_everywhere(self, *exc):
+        real_exit(self, *exc)
+        self.idle = dict.fromkeys(cpus, 1.0)
+
+    monkeypatch.setattr(placement.IdleProbe, "__exit__", idle_everywhere)
+
+
+@pytest.fixture
+def counted(monkeypatch):
+    """Counts of the steps that went over the lane and of the lines written to a pipe."""
     used = {"frames": 0, "lines": 0}
     recv_frame, send_line = channel.Sandbox.recv_frame, channel.Sandbox.send_line
 
@@ -199,17 +217,66 @@ def test_a_run_over_the_lane_is_the_run_over_the_pipes(short_world, root, monkey
 
     monkeypatch.setattr(channel.Sandbox, "recv_frame", counting_recv_frame)
     monkeypatch.setattr(channel.Sandbox, "send_line", counting_send_line)
+    return used
+
+
+@needs_lane
+def test_a_run_over_the_lane_is_the_run_over_the_pipes(short_world, root, monkeypatch, own_core, counted):
     agent = root / "agents" / "line_follower"
     lane = run_episode(short_world, "rover", agent, seed=2)
-    assert used["frames"] == lane.steps and used["lines"] == 2  # init and reset
-    shared = run_match(short_world, [("rover", agent)], seed=2, cpus="shared")[0]  # nobody polls: doorbells
+    assert counted == {"frames": lane.steps, "lines": 2}  # init and reset on the pipe, every step on the lane
+    counted.update(frames=0, lines=0)
+    shared = run_match(short_world, [("rover", agent)], seed=2, cpus="shared")[0]  # one CPU: the pipes
+    assert counted == {"frames": 0, "lines": shared.steps + 2}
     monkeypatch.setenv("ARENA_LANE", "0")
-    used.update(frames=0, lines=0)
+    counted.update(frames=0, lines=0)
     piped = run_episode(short_world, "rover", agent, seed=2)
-    assert used["frames"] == 0 and used["lines"] == piped.steps + 2
+    assert counted == {"frames": 0, "lines": piped.steps + 2}
     assert lane.status == shared.status == piped.status == OK
     assert lane.steps == 300 and lane.digest == shared.digest == piped.digest
     assert lane.score == shared.score == piped.score
+
+
+SLOW = """
+import time
+
+class Controller:
+    def act(self, obs):
+        time.sleep(0.003)  # longer than any poll window: the arena stops polling and sleeps
+        turn = 0.009 * (obs["S3/reflection"] - 50.0)
+        return {"B": 0.38 - turn, "C": 0.38 + turn}
+"""
+
+
+@needs_lane
+def test_two_sides_that_sleep_on_the_lane_wake_each_other_with_the_doorbell(tmp_path, short_world, monkeypatch,
+                                                                            own_core, counted):
+    import arena.controllers.runner as runner
+    from arena.match import Match
+
+    class SlowArena(Match):  # longer than any poll window too: the controller sleeps between steps
+        def step(self, commands):
+            time.sleep(0.003)
+            return Match.step(self, commands)
+
+    rung = {"asleep": 0}
+    ring = Lane.ring
+
+    def counting_ring(self, waits_off, fd):
+        rung["asleep"] += self.word.unpack_from(self.map, waits_off)[0]
+        return ring(self, waits_off, fd)
+
+    monkeypatch.setattr(runner, "Match", SlowArena)
+    monkeypatch.setattr(Lane, "ring", counting_ring)
+    agent = tmp_path / "slow.py"
+    agent.write_text(SLOW)
+    slept = run_episode(short_world, "rover", agent, seed=4, limits=LIMITS)
+    assert counted["frames"] == slept.steps == 300
+    assert rung["asleep"] > 250  # the controller slept through nearly every step's wait, and woke
+    monkeypatch.setenv("ARENA_LANE", "0")
+    piped = run_episode(short_world, "rover", agent, seed=4, limits=LIMITS)
+    assert slept.status == piped.status == OK, (slept.reason, piped.reason)
+    assert slept.digest == piped.digest and slept.score == piped.score
 
 
 TAMPER = """
@@ -243,7 +310,7 @@ class Controller:
 @needs_lane
 @pytest.mark.parametrize("length, words", [(10 ** 9, "lane frame of 1000000000 bytes"), (4, "not valid JSON")])
 def test_a_controller_that_forges_frames_or_resizes_the_page_is_invalid_and_the_arena_carries_on(
-        tmp_path, short_world, length, words):
+        tmp_path, short_world, length, words, own_core):
     agent = tmp_path / "tamper.py"
     agent.write_text(TAMPER.replace("MODE", str(length)))
     r = run_episode(short_world, "rover", agent, seed=0, limits=LIMITS)

@@ -100,7 +100,8 @@ class ControllerProcess:
         else:
             readonly, files, self.agent_arg = [host.parent], {"agent.py": self.agent}, "agent.py"
         self.sandbox = Sandbox([sys.executable, "-I", str(host)], readonly=readonly, workdir_files=files,
-                               limits=limits, isolation=isolation, cpu=cpu, spin=spin, lane=True)
+                               limits=limits, isolation=isolation, cpu=cpu, spin=spin,
+                               lane=spin)  # on one CPU the pipes wake a peer with fewer calls
         self.failed: SandboxError | None = None
         self.bt, self.done = None, False
         self.packer: ObsPacker | None = None  # set at reset when the steps go over the lane
