@@ -156,20 +156,20 @@ class Controller:
 def test_an_observation_reaches_the_controller_with_the_same_values_and_types_either_way(tmp_path):
     agent = tmp_path / "echo.py"
     agent.write_text(ECHO)
-    keys = ["a", "rgb", "pad"]
+    keys = ["a", "rgb", "pad", "xy"]
     ctl = ControllerProcess(agent, LIMITS, spin=True)  # the lane is for a controller on a core of its own
     try:
         ctl.start("X", ["B", "C"])
-        ctl.reset(0, {}, keys, {"a": 0.25, "rgb": [1.0, 2.0, 3.0], "pad": 0.0})
+        ctl.reset(0, {}, keys, {"a": 0.25, "rgb": [1.0, 2.0, 3.0], "pad": 0.0, "xy": [0.5, 0.25]})
         assert ctl.packer is not None and ctl.sandbox.lane is not None
-        for raw in ({"a": 0.1 + 0.2, "rgb": [1e-300, -0.0, 7.5], "pad": 0.0},  # a FLOATS frame
-                    {"a": 3, "rgb": [1.0, 2.0, 3.0], "pad": 0.0},  # an int: its JSON act line
-                    {"a": 0.5, "rgb": [1.0, 2.0], "pad": 0.0}):  # another length: JSON too
+        for raw in ({"a": 0.1 + 0.2, "rgb": [1e-300, -0.0, 7.5], "pad": 0.0, "xy": [9.0, -1.0]},  # FLOATS
+                    {"a": 3, "rgb": [1.0, 2.0, 3.0], "pad": 0.0, "xy": [9.0, -1.0]},  # an int: its JSON act line
+                    {"a": 0.5, "rgb": [1.0, 2.0], "pad": 0.0, "xy": [9.0, -1.0]}):  # another length: JSON too
             ctl.send_obs(0, raw, None)
             reply = ctl.recv_action()
             assert reply["obs"] == raw
             assert reply["types"] == {k: type(v).__name__ for k, v in raw.items()}
-        ctl.send_obs(10, {"a": 0.5, "rgb": [1.0, 2.0, 3.0], "pad": float(2 * Lane.CAP)}, None)
+        ctl.send_obs(10, {"a": 0.5, "rgb": [1.0, 2.0, 3.0], "pad": float(2 * Lane.CAP), "xy": [0.0, 0.0]}, None)
         assert ctl.recv_action() == {"pad": "x" * (2 * Lane.CAP)}  # too big for a frame: over the pipe
     finally:
         ctl.close()
@@ -318,3 +318,27 @@ def test_a_controller_that_forges_frames_or_resizes_the_page_is_invalid_and_the_
     assert r.steps == 0  # its first reply was forged: a solo run ends there
     assert "truncate refused: PermissionError" in r.output  # the seals hold
     assert textwrap.dedent(r.reason) == r.reason
+
+
+
+@needs_lane
+def test_a_doorbell_to_a_pipe_nobody_reads_any_more_is_dropped(pair):
+    lane, _ = pair
+    r, w = os.pipe()
+    os.set_blocking(w, False)
+    lane.word.pack_into(lane.map, Lane.CONTROLLER_WAITS, 1)  # the peer said it sleeps, then its end closed
+    os.close(r)
+    try:
+        lane.ring(Lane.CONTROLLER_WAITS, w)  # EPIPE: its death shows on the other pipe, where the arena waits next
+        r2, w2 = os.pipe()
+        os.set_blocking(w2, False)
+        while True:  # and a full pipe: the peer has bytes to wake it already
+            try:
+                os.write(w2, b"x" * 65536)
+            except BlockingIOError:
+                break
+        lane.ring(Lane.CONTROLLER_WAITS, w2)
+        os.close(r2)
+        os.close(w2)
+    finally:
+        os.close(w)

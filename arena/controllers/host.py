@@ -345,13 +345,12 @@ def _lane_loop(controller, keys: list, shape: list, lane, proto_in, proto_out) -
         if lane.wait(lane.OBS_SEQ, want, lane.CONTROLLER_WAITS, in_fd, policy, clock) is not True:
             return 0  # the arena wrote to the pipe (nothing but doorbells is expected) or closed it
         try:
-            kind, payload = lane.frame(lane.OBS)
-            if kind == lane.FLOATS:
+            if lane.head.unpack_from(m, lane.OBS)[1] == lane.FLOATS:
                 v = list(unpack(m, lane.OBS + 8))
                 for a, b in lists:
                     v[a:b] = [v[a:b]]
             else:  # an observation that did not fit the shape: its act line
-                v = json.loads(payload)["v"]
+                v = json.loads(lane.frame(lane.OBS)[1])["v"]
             data = encode(act(dict(zip(keys, v, strict=True)))).encode()
         except BaseException as exc:  # noqa: BLE001 - report every failure to the arena
             _fail(proto_out, "act", exc)

@@ -71,8 +71,8 @@ class Lane:
         if self.word.unpack_from(self.map, waits_off)[0]:
             try:
                 os.write(fd, b"\n")
-            except BlockingIOError:
-                pass  # the pipe is full: the peer has unread bytes and wakes anyway
+            except OSError:  # full: the peer has unread bytes and wakes anyway; closed: its end
+                pass  # shows on the other pipe, where this side waits next
 
     def wait(self, seq_off: int, want: int, waits_off: int, fd: int, policy, clock,
              deadline: float | None = None):
