@@ -4,6 +4,7 @@ the pipes."""
 
 import os
 import struct
+import sys
 import textwrap
 import threading
 import time
@@ -13,7 +14,7 @@ import pytest
 
 import arena.controllers.sandbox.channel as channel
 from arena.controllers.host import SpinPolicy
-from arena.controllers.lane import Lane
+from arena.controllers.lane import FLOOD, Lane
 from arena.controllers.protocol import INVALID, OK, ObsPacker
 from arena.controllers.runner import ControllerProcess, run_episode, run_match
 from arena.controllers.sandbox import Limits
@@ -76,7 +77,8 @@ def test_a_frame_longer_than_its_half_of_the_page_is_refused(pair):
 
 
 @needs_lane
-def test_a_sleeping_side_is_woken_by_the_doorbell_and_only_then_rung(pair, pipe):
+def test_a_sleeping_side_is_woken_by_the_doorbell_and_only_then_rung(pair, pipe, monkeypatch):
+    monkeypatch.setattr(Lane, "GUARD_S", 60.0)  # no early re-check: only the doorbell can wake it
     lane, peer = pair
     r, w = pipe
     lane.ring(Lane.CONTROLLER_WAITS, w)  # the controller is awake: no byte
@@ -90,7 +92,7 @@ def test_a_sleeping_side_is_woken_by_the_doorbell_and_only_then_rung(pair, pipe)
     while not lane.word.unpack_from(lane.map, Lane.CONTROLLER_WAITS)[0]:  # it says it sleeps
         assert time.monotonic() < deadline, "the waiter never went to sleep"
         time.sleep(0.001)
-    time.sleep(0.01)  # past the first, short sleep: now only the doorbell wakes it
+    time.sleep(0.01)  # asleep in select()
     lane.put(Lane.OBS_SEQ, Lane.OBS, Lane.JSON, b"[]", 7)
     lane.ring(Lane.CONTROLLER_WAITS, w)
     waiter.join(30)
@@ -342,3 +344,90 @@ def test_a_doorbell_to_a_pipe_nobody_reads_any_more_is_dropped(pair):
         os.close(w2)
     finally:
         os.close(w)
+
+
+@needs_lane
+def test_a_pipe_flooded_with_doorbells_ends_the_wait(pair, pipe):
+    lane, _ = pair
+    r, w = pipe
+    os.write(w, b"\n" * 65536)
+    assert lane.wait(Lane.ACT_SEQ, 1, Lane.ARENA_WAITS, r, SpinPolicy(False), time.monotonic,
+                     time.monotonic() + 30) == FLOOD
+    os.write(w, b"\n" * (Lane.MAX_DOORBELLS // 2))  # a few stale doorbells are an honest peer's
+    assert lane.wait(Lane.ACT_SEQ, 1, Lane.ARENA_WAITS, r, SpinPolicy(False), time.monotonic,
+                     time.monotonic() + 0.02) is None
+
+
+FLOODER = """
+import fcntl, os, stat, time
+
+class Controller:
+    def act(self, obs):
+        pipes = [fd for fd in range(3, 64) if self._writable_pipe(fd)]
+        end = time.monotonic() + 20
+        while time.monotonic() < end:  # never answers: keeps the arena's pipe full of blank lines
+            for fd in pipes:
+                try:
+                    os.write(fd, b"\\n" * 4096)
+                except OSError:
+                    pass
+        return {}
+
+    def _writable_pipe(self, fd):
+        try:
+            return stat.S_ISFIFO(os.fstat(fd).st_mode) and fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_ACCMODE == os.O_WRONLY
+        except OSError:
+            return False
+"""
+
+
+@needs_lane
+def test_a_controller_that_floods_its_pipe_is_invalid_not_a_hang(tmp_path, short_world, own_core):
+    agent = tmp_path / "flood.py"
+    agent.write_text(FLOODER)
+    r = run_episode(short_world, "rover", agent, seed=0, limits=LIMITS)
+    assert r.status == INVALID and "blank lines" in r.reason, r.reason  # before its 2.5 s of time ran out
+
+
+def _open_fds() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+@needs_lane
+def test_a_sandbox_never_started_holds_no_page(tmp_path):
+    import gc
+
+    gc.collect()
+    before = _open_fds()
+    for _ in range(3):
+        sb = channel.Sandbox([sys.executable, "-I", "-c", "pass"], lane=True, spin=True)
+        assert sb.lane is None and sb.lane_fd is None
+    del sb
+    gc.collect()
+    assert _open_fds() == before
+
+
+@needs_lane
+def test_a_failure_after_the_sandboxes_started_still_stops_them(short_world, root, monkeypatch, own_core):
+    import arena.controllers.runner as runner
+    from arena.match import Match
+
+    started = []
+    launch = ControllerProcess.launch
+
+    def recording_launch(self):
+        launch(self)
+        started.append(self.sandbox._proc.pid)
+
+    class BrokenReset(Match):
+        def reset(self, seed_seq):
+            raise RuntimeError("the world would not reset")
+
+    monkeypatch.setattr(ControllerProcess, "launch", recording_launch)
+    monkeypatch.setattr(runner, "Match", BrokenReset)
+    before = _open_fds()
+    with pytest.raises(RuntimeError, match="would not reset"):
+        run_episode(short_world, "rover", root / "agents" / "line_follower", seed=0)
+    assert len(started) == 1
+    assert not os.path.exists(f"/proc/{started[0]}")  # killed and reaped
+    assert _open_fds() == before  # its pipes and page closed

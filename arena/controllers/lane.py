@@ -7,6 +7,8 @@ from __future__ import annotations
 import os
 import select
 
+FLOOD = b"\n"  # what wait() returns for a peer that flooded its pipe with doorbells (an empty line)
+
 
 class Lane:
     """The shared-memory lane: one 64 KiB page (a sealed memfd the arena creates and hands to the
@@ -31,6 +33,9 @@ class Lane:
     CAP = (SIZE - 256) // 2 - 8  # a frame's payload bytes
     FLOATS, JSON = 1, 2
     GUARD_S = 0.001  # the first sleep's bound: see wait()
+    # doorbells one wait may meet: a peer rings once per frame, and only while this side sleeps,
+    # which drains them; more is a peer flooding its pipe (wait() returns FLOOD)
+    MAX_DOORBELLS = 64
 
     def __init__(self, fd: int):
         import mmap  # here: only runs that use the lane pay for these imports
@@ -79,7 +84,9 @@ class Lane:
         """Until the step number at seq_off is `want`: True. Polls while `policy` (host.SpinPolicy) says polling pays,
         then sleeps on the non-blocking pipe `fd` with its WAITS word set. Anything else arriving on
         `fd` ends the wait: its bytes (a protocol line or part of one; b"" at end of input), with
-        any doorbells before them dropped. None once `deadline` (on `clock`) has passed.
+        any doorbells before them dropped, or FLOOD after more than MAX_DOORBELLS of them. None once
+        `deadline` (on `clock`) has passed: the pipe is read once per round, so a peer that keeps
+        it full cannot hold the wait past its deadline.
 
         A doorbell can be missed only when the peer publishes in the instant this side sets its
         WAITS word (each may still see the other's old value), so the first sleep lasts at most
@@ -99,11 +106,17 @@ class Lane:
                     return True
         self.word.pack_into(m, waits_off, 1)
         try:
-            guard = self.GUARD_S
+            guard, rung = self.GUARD_S, 0
             while True:
-                got = _drain(fd)
+                got = _read(fd)  # one read per round: a peer that floods its pipe meets the deadline
                 if got is not None:
-                    return got
+                    rest = got.lstrip(b"\n")
+                    if rest or not got:
+                        return rest  # a message (or part of one), or b"" at end of input
+                    rung += len(got)
+                    if rung > self.MAX_DOORBELLS:
+                        return FLOOD
+                    continue  # doorbells only: there may be more to read
                 if unpack(m, seq_off)[0] == want:
                     policy.record(clock() - start)
                     return True
@@ -118,16 +131,9 @@ class Lane:
             self.word.pack_into(m, waits_off, 0)
 
 
-def _drain(fd: int) -> bytes | None:
-    """What a non-blocking pipe holds beyond doorbells: None if nothing else, b"" at end of input,
-    else the bytes from the first one that is not a doorbell."""
-    while True:
-        try:
-            chunk = os.read(fd, 1 << 16)
-        except BlockingIOError:
-            return None
-        if not chunk:
-            return b""
-        rest = chunk.lstrip(b"\n")
-        if rest:
-            return rest
+def _read(fd: int) -> bytes | None:
+    """One read of a non-blocking pipe: None when it is empty, b"" at end of input."""
+    try:
+        return os.read(fd, 1 << 16)
+    except BlockingIOError:
+        return None

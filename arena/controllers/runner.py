@@ -220,8 +220,23 @@ def run_match(world: str | Path, entrants: list[tuple[str | Path | None, str | P
 
 def _run(match: Match, agents: list[Path], seed: int, limits: Limits, isolation: str, record: bool,
          hash_every: int, where: Placement, presses: list, until_done: bool = False) -> list[EpisodeResult]:
-    ctls = [ControllerProcess(p, limits, isolation, cpu, where.spin) for p, cpu in zip(agents, where.controllers,
-                                                                                       strict=True)]
+    ctls: list[ControllerProcess] = []
+    # every controller's reply is awaited at the same time, each against its own clock (threads
+    # start at the first submit)
+    pool = ThreadPoolExecutor(len(agents), thread_name_prefix="arena-recv") if len(agents) > 1 else None
+    try:
+        for p, cpu in zip(agents, where.controllers, strict=True):
+            ctls.append(ControllerProcess(p, limits, isolation, cpu, where.spin))
+        return _play(match, ctls, pool, agents, seed, record, hash_every, presses, until_done)
+    finally:  # a run that ended closed them already (close is idempotent); an error must not leave them running
+        for c in ctls:
+            c.close()
+        if pool is not None:
+            pool.shutdown()
+
+
+def _play(match: Match, ctls: list[ControllerProcess], pool: ThreadPoolExecutor | None, agents: list[Path],
+          seed: int, record: bool, hash_every: int, presses: list, until_done: bool) -> list[EpisodeResult]:
     status = [OK] * len(ctls)
     reason = [""] * len(ctls)
     actions: list = []
@@ -262,7 +277,6 @@ def _run(match: Match, agents: list[Path], seed: int, limits: Limits, isolation:
                       [k.key for k in robot.obs_keys()], obs[i])
         except SandboxError as exc:
             fail(i, exc)
-    pool = ThreadPoolExecutor(len(ctls), thread_name_prefix="arena-recv") if len(ctls) > 1 else None
 
     def record_state() -> None:
         """The digest chain (and checkpoint) over the last step's commands and the state they reached."""
@@ -321,8 +335,6 @@ def _run(match: Match, agents: list[Path], seed: int, limits: Limits, isolation:
         if match.terminated or match.truncated or ended:
             record_state()
             break
-    if pool is not None:
-        pool.shutdown()
     outputs = [c.close() for c in ctls]
     wall = round(time.perf_counter() - wall0, 3)
     poses = final_poses(match)

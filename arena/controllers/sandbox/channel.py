@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 from arena.controllers.host import SpinPolicy, json_decoder, json_encoder
+from arena.controllers.lane import FLOOD
 from arena.controllers.sandbox.isolation import HostSetup, _safe_name, bwrap_usable
 from arena.controllers.sandbox.limits import _SIGNAL_HINTS, Limits, SandboxError, preexec_fn
 from arena.controllers.sandbox.process import kill_tree, tree_cpu_seconds
@@ -80,11 +81,8 @@ class Sandbox:
         self._drain: threading.Thread | None = None
         self._closed = False
         self.lane = self.lane_fd = self._lane_fd_open = None
+        self._want_lane = lane
         self._step = 0  # the lane's step number
-        if lane and lane_supported()[0]:
-            self.lane, self.lane_fd = new_lane()
-            self._lane_fd_open = self.lane_fd
-            self.features["lane"] = True
 
     # -- lifecycle
 
@@ -96,6 +94,14 @@ class Sandbox:
             self._setup.make_cgroups()
             preexec = preexec_fn(self.limits, uid=self._setup.uid, cgroups=self._setup.cgroups, cpu=self.cpu,
                                  rlimit_mode=self.isolation == "rlimit")  # fmt: skip
+            if self._want_lane and lane_supported()[0]:  # made here, so a sandbox never started holds none
+                try:
+                    self.lane, self.lane_fd = new_lane()
+                except OSError:  # no memfd to spare (its fd limit): the steps keep to the pipes
+                    pass
+                else:
+                    self._lane_fd_open = self.lane_fd
+                    self.features["lane"] = True
             self._proc = subprocess.Popen(
                 argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                 cwd=cwd, env=env, start_new_session=True, preexec_fn=preexec, bufsize=0,
@@ -222,6 +228,8 @@ class Sandbox:
     def send_text(self, data: bytes) -> None:
         """The next step's observation as a JSON frame (its act line)."""
         self._check_usable()
+        if len(data) > self.lane.CAP:  # the arena's own observation: a robot far beyond any kit's
+            raise ValueError(f"an observation of {len(data)} bytes does not fit the lane ({self.lane.CAP})")
         lane, self._step = self.lane, (self._step + 1) & 0xFFFFFFFF
         lane.put(lane.OBS_SEQ, lane.OBS, lane.JSON, data, self._step)
         lane.ring(lane.CONTROLLER_WAITS, self._proc.stdin.fileno())
@@ -249,6 +257,8 @@ class Sandbox:
                 self._fail("INVALID", f"reply is not valid JSON ({str(e)[:120]})")
         if not got:
             self._fail("ERROR", self._exit_reason(wait_s=1.0, eof=True))
+        if got is FLOOD:
+            self._fail("INVALID", f"wrote more than {lane.MAX_DOORBELLS} blank lines to its output in one step")
         self._buf += got  # a line on the pipe: read the rest of it as recv() would
         line = self._read_line(start + budget)
         if line is None:
