@@ -13,6 +13,8 @@ import argparse
 import statistics
 import time
 
+from _args import positive
+
 from arena.errors import ArenaError
 from arena.match import Match
 from arena.robot import assembly
@@ -30,22 +32,11 @@ def build_ms(world: str, robot: str, cached: bool) -> float:
     return (time.process_time() - t) * 1e3
 
 
-def _positive(text: str) -> int:
-    """argparse type: a whole number of at least 1 (a median needs one run)."""
-    try:
-        n = int(text)
-    except ValueError:
-        n = 0
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
-    return n
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--world", default="line-follow")
     ap.add_argument("--robot", default="rover")
-    ap.add_argument("--builds", type=_positive, default=15)
+    ap.add_argument("--builds", type=positive, default=15)
     args = ap.parse_args()
     try:
         Match(args.world, [args.robot]).close()  # the process's first: imports, the mat

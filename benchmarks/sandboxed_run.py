@@ -12,7 +12,8 @@ world reset and close count; the baseline's includes its reset.
 
 Prints per round and as the median (and range) over rounds: each side's microseconds per step,
 their ratio (target >= 0.7 for `arena run`), the CPU per step of the arena's side and of the
-controller's process; with --compare-pipes, rounds with the lane off (ARENA_LANE=0: every step as
+controller's process, and the physics step's own time in each (Match.step in the sandboxed run,
+the whole env step in the baseline); with --compare-pipes, rounds with the lane off (ARENA_LANE=0: every step as
 JSON lines over the pipes) in between, for the lane's share; with --one-cpu, rounds with the
 arena and its controller on one CPU, as in a tournament worker.
 
@@ -32,6 +33,7 @@ import statistics
 import time
 
 import numpy as np
+from _args import positive
 from _inprocess import LINE_FOLLOWER
 
 import arena.controllers.runner as runner
@@ -55,7 +57,7 @@ class Baseline:
         self.module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(self.module)
         self.env = ArenaEnv("line-follow", "rover")
-        self.wall = self.cpu = 0.0
+        self.wall = self.cpu = self.physics = 0.0
         self.steps = 0
         self.done = True
 
@@ -68,7 +70,10 @@ class Baseline:
                 env.reset(seed=0)
                 self.ctl.reset(0, {})
                 self.raw, self.done = env.last_obs, False
-            self.raw, _r, term, trunc, _i = env.step_commands(self.ctl.act(self.raw))
+            action = self.ctl.act(self.raw)
+            t = time.perf_counter()
+            self.raw, _r, term, trunc, _i = env.step_commands(action)
+            self.physics += time.perf_counter() - t
             self.steps += 1
             self.done = term or trunc
         self.wall += time.perf_counter() - w0
@@ -79,9 +84,12 @@ class Interleaved(Match):
     """The sandboxed run's Match: after every SLICE steps, a slice of the baseline."""
 
     baseline: Baseline | None = None
+    physics = 0.0
 
     def step(self, commands):
+        t = time.perf_counter()
         obs = Match.step(self, commands)
+        Interleaved.physics += time.perf_counter() - t
         if self.steps % SLICE == 0:
             Interleaved.baseline.run(SLICE)
         return obs
@@ -100,7 +108,8 @@ def one_round(lane: bool) -> dict:
 
     old_lane = os.environ.get("ARENA_LANE")
     os.environ["ARENA_LANE"] = "1" if lane else "0"
-    Interleaved.baseline, runner.Match, channel.Sandbox.close = base, Interleaved, counting_close
+    Interleaved.baseline, Interleaved.physics = base, 0.0
+    runner.Match, channel.Sandbox.close = Interleaved, counting_close
     try:
         c0 = _cpu_s()
         r = runner.run_episode("line-follow", "rover", LINE_FOLLOWER, seed=0)
@@ -116,18 +125,10 @@ def one_round(lane: bool) -> dict:
     base.run(r.steps - base.steps)  # the baseline's last steps (the run ended mid-slice)
     return {"in": base.wall / base.steps * 1e6, "box": (r.wall_time - in_run_wall) / r.steps * 1e6,
             "in_cpu": base.cpu / base.steps * 1e6, "isolation": r.isolation,
-            "arena_cpu": (cpu - in_run_cpu) / r.steps * 1e6, "ctl_cpu": sum(ctl_s) / r.steps * 1e6}
-
-
-def _positive(text: str) -> int:
-    """argparse type: a whole number of at least 1 (a median needs one run)."""
-    try:
-        n = int(text)
-    except ValueError:
-        n = 0
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
-    return n
+            "arena_cpu": (cpu - in_run_cpu) / r.steps * 1e6, "ctl_cpu": sum(ctl_s) / r.steps * 1e6,
+            # the physics step alone: Match.step in the sandboxed run, against the whole of
+            # step_commands (Match.step and the env's own bookkeeping) in the baseline
+            "box_physics": Interleaved.physics / r.steps * 1e6, "in_physics": base.physics / base.steps * 1e6}
 
 
 def _one_cpu(lane: bool) -> dict:
@@ -141,18 +142,21 @@ def _one_cpu(lane: bool) -> dict:
 
 def _summary(name: str, rounds: list[dict]) -> str:
     ratios = [r["in"] / r["box"] for r in rounds]
+    phys = [r["box_physics"] / r["in_physics"] for r in rounds]  # > 1: the sandboxed run's step runs slower
     extra = [r["box"] - r["in"] for r in rounds]
     med = statistics.median
     return (f"{name:24s}: ratio {med(ratios):.3f} (rounds {min(ratios):.3f}-{max(ratios):.3f})  "
             f"{med(r['box'] for r in rounds):5.0f} us/step against {med(r['in'] for r in rounds):4.0f} in-process, "
             f"+{med(extra):.0f} (rounds {min(extra):.0f}-{max(extra):.0f})  CPU us/step: arena "
             f"{med(r['arena_cpu'] for r in rounds):.0f}, controller {med(r['ctl_cpu'] for r in rounds):.0f}, "
-            f"in-process {med(r['in_cpu'] for r in rounds):.0f}")
+            f"in-process {med(r['in_cpu'] for r in rounds):.0f}\n{'':26s}the physics step: {med(phys):.2f} of its time "
+            f"in-process (rounds {min(phys):.2f}-{max(phys):.2f}; Match.step {med(r['box_physics'] for r in rounds):.0f} "
+            f"us against step_commands {med(r['in_physics'] for r in rounds):.0f})")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--runs", type=_positive, default=5)
+    ap.add_argument("--runs", type=positive, default=5)
     ap.add_argument("--compare-pipes", action="store_true", help="also rounds with the lane off (ARENA_LANE=0)")
     ap.add_argument("--one-cpu", action="store_true", help="also rounds on one CPU (tournament workers' view)")
     args = ap.parse_args()

@@ -431,3 +431,16 @@ def test_a_failure_after_the_sandboxes_started_still_stops_them(short_world, roo
     assert len(started) == 1
     assert not os.path.exists(f"/proc/{started[0]}")  # killed and reaped
     assert _open_fds() == before  # its pipes and page closed
+
+
+def test_the_interleaved_sandboxed_benchmark_runs(root):
+    """benchmarks/sandboxed_run.py swaps the runner's Match and Sandbox.close for its own: it must keep working."""
+    import subprocess
+
+    script = root / "benchmarks" / "sandboxed_run.py"
+    out = subprocess.run([sys.executable, str(script), "--runs", "1"], capture_output=True, text=True, timeout=600,
+                         cwd=root)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "ratio" in out.stdout and "the physics step" in out.stdout, out.stdout
+    bad = subprocess.run([sys.executable, str(script), "--runs", "0"], capture_output=True, text=True, timeout=600)
+    assert bad.returncode == 2 and "not a whole number of at least 1" in bad.stderr
