@@ -164,7 +164,7 @@ def main() -> None:
     if args.compare_pipes:
         kinds.append(("pipes (ARENA_LANE=0)", lambda: one_round(False)))
     if args.one_cpu:
-        kinds.append(("one CPU, lane", lambda: _one_cpu(True)))
+        kinds.append(("one CPU (pipes there)", lambda: _one_cpu(True)))
     warm = Match("line-follow", ["rover"])  # a process's first reset builds the mat (~0.35 s): not in a round
     warm.reset(np.random.SeedSequence(0))
     warm.close()

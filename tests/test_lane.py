@@ -444,3 +444,48 @@ def test_the_interleaved_sandboxed_benchmark_runs(root):
     assert "ratio" in out.stdout and "the physics step" in out.stdout, out.stdout
     bad = subprocess.run([sys.executable, str(script), "--runs", "0"], capture_output=True, text=True, timeout=600)
     assert bad.returncode == 2 and "not a whole number of at least 1" in bad.stderr
+
+
+def test_a_child_that_cannot_map_the_page_answers_without_it():
+    from arena.controllers.host import _open_lane
+
+    r, w = os.pipe()
+    try:
+        for offered in (None, "3", 3.0, True, 10 ** 6, r):  # none, not a number, no such fd, not a memfd
+            assert _open_lane(offered) is None, offered
+    finally:
+        os.close(r)
+        os.close(w)
+
+
+@needs_lane
+def test_no_memfd_to_spare_keeps_the_steps_on_the_pipes(tmp_path, monkeypatch):
+    def no_memfd():
+        raise OSError(24, "Too many open files")
+
+    monkeypatch.setattr(channel, "new_lane", no_memfd)
+    agent = tmp_path / "echo.py"
+    agent.write_text(ECHO)
+    ctl = ControllerProcess(agent, LIMITS, spin=True)
+    try:
+        ctl.start("X", ["B", "C"])
+        ctl.reset(0, {}, ["a"], {"a": 0.5})
+        assert ctl.sandbox.lane is None and ctl.packer is None and "lane" not in ctl.sandbox.features
+        ctl.send_obs(0, {"a": 0.5}, None)
+        assert ctl.recv_action()["obs"] == {"a": 0.5}  # the JSON line, as before the lane
+    finally:
+        ctl.close()
+
+
+@needs_lane
+def test_an_observation_too_big_for_the_page_is_named(tmp_path):
+    agent = tmp_path / "echo.py"
+    agent.write_text(ECHO)
+    ctl = ControllerProcess(agent, LIMITS, spin=True)
+    try:
+        ctl.start("X", ["B", "C"])
+        ctl.reset(0, {}, ["a"], {"a": 0.5})
+        with pytest.raises(ValueError, match=r"an observation of \d+ bytes does not fit the lane"):
+            ctl.send_obs(0, {"a": [0.5] * 10000}, None)  # another shape: its JSON line, 50 kB
+    finally:
+        ctl.close()

@@ -126,6 +126,24 @@ class SpinPolicy:
         self.hit += ((waited <= w) - self.hit) * self.RATE
         self.typical += (min(waited, self.MAX_S) - self.typical) * self.RATE
 
+    def poll(self, probe, clock, start: float, deadline: float | None = None):
+        """While polling pays: call `probe()` over the window, yielding the core between calls,
+        and give its first result that is not None (learning the wait from `start`, a time on
+        `clock`); None when the window, or the deadline, ends first (the caller then sleeps).
+        Both channels poll through this: the pipes (read) and the lane (arena.controllers.lane)."""
+        window = self.window()
+        if not window:
+            return None
+        self.spins += 1
+        end = start + window if deadline is None else min(deadline, start + window)
+        while clock() < end:
+            os.sched_yield()
+            got = probe()
+            if got is not None:
+                self.record(clock() - start)
+                return got
+        return None
+
     def read(self, fd: int, clock, deadline: float | None = None) -> bytes | None:
         """The next chunk from a non-blocking fd (b"" at EOF): polled for while polling pays,
         else (and after the window) waited for in select(); None once `deadline` (a time on
@@ -135,18 +153,9 @@ class SpinPolicy:
         except BlockingIOError:
             pass
         start = clock()
-        window = self.window()
-        if window:
-            self.spins += 1
-            end = start + window if deadline is None else min(deadline, start + window)
-            while clock() < end:
-                os.sched_yield()
-                try:
-                    chunk = os.read(fd, 1 << 16)
-                except BlockingIOError:
-                    continue
-                self.record(clock() - start)
-                return chunk
+        chunk = self.poll(lambda: _read_now(fd), clock, start, deadline)
+        if chunk is not None:
+            return chunk
         while True:
             left = None if deadline is None else deadline - clock()
             if left is not None and left <= 0:
@@ -158,6 +167,14 @@ class SpinPolicy:
                     continue
                 self.record(clock() - start)
                 return chunk
+
+
+def _read_now(fd: int) -> bytes | None:
+    """What a non-blocking fd holds now (b"" at EOF), or None when it is empty."""
+    try:
+        return os.read(fd, 1 << 16)
+    except BlockingIOError:
+        return None
 
 
 class LineReader:

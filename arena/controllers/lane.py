@@ -81,8 +81,9 @@ class Lane:
 
     def wait(self, seq_off: int, want: int, waits_off: int, fd: int, policy, clock,
              deadline: float | None = None):
-        """Until the step number at seq_off is `want`: True. Polls while `policy` (host.SpinPolicy) says polling pays,
-        then sleeps on the non-blocking pipe `fd` with its WAITS word set. Anything else arriving on
+        """Until the step number at seq_off is `want`: True. Polls while `policy` (host.SpinPolicy,
+        its poll()) says polling pays, then sleeps on the non-blocking pipe `fd` with its WAITS
+        word set. Anything else arriving on
         `fd` ends the wait: its bytes (a protocol line or part of one; b"" at end of input), with
         any doorbells before them dropped, or FLOOD after more than MAX_DOORBELLS of them. None once
         `deadline` (on `clock`) has passed: the pipe is read once per round, so a peer that keeps
@@ -95,15 +96,8 @@ class Lane:
         if unpack(m, seq_off)[0] == want:
             return True
         start = clock()
-        window = policy.window()
-        if window:
-            policy.spins += 1
-            end = start + window if deadline is None else min(deadline, start + window)
-            while clock() < end:
-                os.sched_yield()
-                if unpack(m, seq_off)[0] == want:
-                    policy.record(clock() - start)
-                    return True
+        if policy.poll(lambda: True if unpack(m, seq_off)[0] == want else None, clock, start, deadline):
+            return True
         self.word.pack_into(m, waits_off, 1)
         try:
             guard, rung = self.GUARD_S, 0

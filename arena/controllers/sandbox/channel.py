@@ -115,6 +115,7 @@ class Sandbox:
             self._close_lane_fd()  # the child has its copy; the page stays mapped here
         self._setup.check_cgroups(self._proc.pid)
         self.features["pid"] = self._proc.pid
+        self._lane_in, self._lane_out = self._proc.stdin.fileno(), self._proc.stdout.fileno()  # per step, once
         os.set_blocking(self._proc.stdin.fileno(), False)  # a child that stops reading must not block send()
         os.set_blocking(self._proc.stdout.fileno(), False)  # replies are polled (see _read_line)
         if self.cpu is not None:
@@ -222,7 +223,7 @@ class Sandbox:
         self._check_usable()
         lane, self._step = self.lane, (self._step + 1) & 0xFFFFFFFF
         lane.put_floats(lane.OBS_SEQ, lane.OBS, fmt, values, self._step)
-        lane.ring(lane.CONTROLLER_WAITS, self._proc.stdin.fileno())
+        lane.ring(lane.CONTROLLER_WAITS, self._lane_in)
         self._sent_at = time.monotonic()
 
     def send_text(self, data: bytes) -> None:
@@ -232,7 +233,7 @@ class Sandbox:
             raise ValueError(f"an observation of {len(data)} bytes does not fit the lane ({self.lane.CAP})")
         lane, self._step = self.lane, (self._step + 1) & 0xFFFFFFFF
         lane.put(lane.OBS_SEQ, lane.OBS, lane.JSON, data, self._step)
-        lane.ring(lane.CONTROLLER_WAITS, self._proc.stdin.fileno())
+        lane.ring(lane.CONTROLLER_WAITS, self._lane_in)
         self._sent_at = time.monotonic()
 
     def recv_frame(self) -> tuple[bool, object]:
@@ -242,8 +243,8 @@ class Sandbox:
         self._check_usable()
         start, budget, banked = self._budget(None)
         lane = self.lane
-        got = lane.wait(lane.ACT_SEQ, self._step, lane.ARENA_WAITS, self._proc.stdout.fileno(), self.policy,
-                        time.monotonic, start + budget)
+        got = lane.wait(lane.ACT_SEQ, self._step, lane.ARENA_WAITS, self._lane_out, self.policy, time.monotonic,
+                        start + budget)
         if got is None:
             self._timeout(banked, None)
         if got is True:
